@@ -1,0 +1,127 @@
+import Foundation
+import SignetCore
+import SignetPKI
+
+/// Everything `signet server` needs to start. Defaults are the secure ones:
+/// loopback listener, X.509-SVID TTL 1 h, JWT-SVID TTL 5 min, P-256 CA keys.
+public struct ServerConfiguration: Sendable {
+    public var trustDomain: TrustDomain
+    public var dataDirectory: String
+    public var listenHost: String
+    public var listenPort: Int
+    /// Base URL clients use; the OIDC issuer. Defaults to `https://localhost:<port>`.
+    public var publicURL: String?
+    public var caKeyType: KeyType
+    public var upstream: UpstreamCA?
+    public var x509DefaultTTL: Int
+    public var x509MaxTTL: Int
+    public var jwtDefaultTTL: Int
+    public var jwtMaxTTL: Int
+    public var jwtAlgorithm: String
+    /// Names in the server's TLS certificate besides its SPIFFE ID.
+    public var tlsDNSNames: [String]
+    public var tlsIPAddresses: [String]
+    public var serverCertificateTTL: Int
+    public var namingRules: [String]
+    public var environments: [String]
+    /// SPIFFE IDs (besides `spiffe://TD/signet/admin/...`) allowed to use the admin API.
+    public var adminIDs: [String]
+    public var bootstrapAdminTTL: Int
+    public var bundleRefreshHint: Int
+    public var maxRequestBodyBytes: Int
+    public var logLevel: String
+
+    public init(trustDomain: TrustDomain = try! TrustDomain("signet.internal")) {
+        self.trustDomain = trustDomain
+        dataDirectory = "./signet-data"
+        listenHost = "127.0.0.1"
+        listenPort = 8443
+        publicURL = nil
+        caKeyType = .p256
+        upstream = nil
+        x509DefaultTTL = 3600
+        x509MaxTTL = 3600
+        jwtDefaultTTL = 300
+        jwtMaxTTL = 300
+        jwtAlgorithm = "ES256"
+        tlsDNSNames = ["localhost"]
+        tlsIPAddresses = ["127.0.0.1"]
+        serverCertificateTTL = 24 * 3600
+        namingRules = []
+        environments = []
+        adminIDs = []
+        bootstrapAdminTTL = 24 * 3600
+        bundleRefreshHint = 300
+        maxRequestBodyBytes = 64 * 1024
+        logLevel = "info"
+    }
+
+    /// The OIDC issuer and base of every URL Signet publishes.
+    public var issuerURL: String {
+        if let publicURL { return publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL }
+        return "https://localhost:\(listenPort)"
+    }
+
+    public var databasePath: String { dataDirectory + "/signet.db" }
+    public var caDirectory: String { dataDirectory + "/ca" }
+    public var jwtDirectory: String { dataDirectory + "/jwt" }
+    public var tlsDirectory: String { dataDirectory + "/tls" }
+    public var adminDirectory: String { dataDirectory + "/admin" }
+
+    /// Checks cross-field rules; every problem is reported, not just the first.
+    public func validate() throws(ConfigurationError) {
+        var problems: [String] = []
+        if !(1...65535).contains(listenPort) && listenPort != 0 { problems.append("listen port \(listenPort) is out of range") }
+        if x509DefaultTTL > x509MaxTTL { problems.append("x509.default_ttl exceeds x509.max_ttl") }
+        if jwtDefaultTTL > jwtMaxTTL { problems.append("jwt.default_ttl exceeds jwt.max_ttl") }
+        if x509MaxTTL < 60 { problems.append("x509.max_ttl must be at least 1m") }
+        if jwtMaxTTL < 10 { problems.append("jwt.max_ttl must be at least 10s") }
+        if !["ES256", "ES384", "RS256", "PS256"].contains(jwtAlgorithm) {
+            problems.append("jwt.algorithm '\(jwtAlgorithm)' must be one of ES256, ES384, RS256, PS256")
+        }
+        for name in tlsDNSNames where !DNSName.isValid(name) { problems.append("tls.dns_names: '\(name)' is not a host name") }
+        for ip in tlsIPAddresses where IPAddress.parse(ip) == nil { problems.append("tls.ip_addresses: '\(ip)' is not an IP address") }
+        for rule in namingRules {
+            do { _ = try NamingRule(rule, defaultTrustDomain: trustDomain) } catch { problems.append(error.description) }
+        }
+        for id in adminIDs {
+            do {
+                let parsed = try SPIFFEID(id)
+                if parsed.trustDomain != trustDomain { problems.append("admin id \(id) is not in trust domain \(trustDomain)") }
+            } catch { problems.append("admin id: \(error.description)") }
+        }
+        if let publicURL, !(publicURL.hasPrefix("https://")) { problems.append("public_url must start with https://") }
+        if maxRequestBodyBytes < 1024 { problems.append("max_request_body must be at least 1024 bytes") }
+        if !problems.isEmpty { throw ConfigurationError(problems: problems) }
+    }
+
+    public func governancePolicy() throws -> GovernancePolicy {
+        GovernancePolicy(
+            trustDomain: trustDomain,
+            namingRules: try namingRules.map { try NamingRule($0, defaultTrustDomain: trustDomain) },
+            maxX509TTL: x509MaxTTL, maxJWTTTL: jwtMaxTTL, allowedEnvironments: environments)
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let problems: [String]
+    public init(problems: [String]) { self.problems = problems }
+    public var description: String {
+        "invalid configuration:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// IPv4/IPv6 text to the raw bytes an iPAddress SAN holds.
+public enum IPAddress {
+    public static func parse(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 {
+            return withUnsafeBytes(of: &v4) { Array($0) }
+        }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { Array($0) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SignetCore
+import SignetPKI
+
+/// `signet server`: one HTTPS listener serving the public trust endpoints and
+/// the mTLS-protected admin API, with graceful shutdown on SIGTERM/SIGINT.
+public enum SignetServer {
+    /// Starts the server and returns when it has shut down.
+    /// - Parameter onListening: called with the bound port once the listener accepts connections.
+    public static func run(
+        configuration: ServerConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) async throws {
+        let authority = try await ServerBootstrap.start(configuration: configuration, logger: logger)
+        let tls = try await authority.issueServerCertificate()
+        let identity = try ServerTLSIdentity(
+            chainPEM: tls.chainPEM, keyPEM: tls.keyPEM, notBefore: tls.notBefore, notAfter: tls.notAfter)
+        let adminRenewAt = try await authority.ensureBootstrapAdmin()
+
+        let router = makeRouter(authority: authority)
+        let app = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: identity.tlsConfiguration(trustRoots: authority.ca.roots)),
+            configuration: .init(
+                address: .hostname(configuration.listenHost, port: configuration.listenPort), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.listenPort
+                authority.setBoundPort(port)
+                logger.info(
+                    "listening", metadata: ["address": "https://\(configuration.listenHost):\(port)",
+                                            "trust_domain": "\(configuration.trustDomain)"])
+                onListening(port)
+            },
+            logger: logger)
+        let renewer = CertificateRenewer(authority: authority, identity: identity, adminRenewAt: adminRenewAt)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app, renewer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    static func makeRouter(authority: SignetAuthority) -> Router<SignetRequestContext> {
+        let router = Router(context: SignetRequestContext.self)
+        router.add(middleware: ErrorMappingMiddleware())
+        PublicRoutes(authority: authority).register(on: router)
+        let v1 = router.group("v1").add(middleware: AdminAuthMiddleware(authority: authority))
+        EntryRoutes(authority: authority).register(on: v1)
+        X509SVIDRoutes(authority: authority).register(on: v1)
+        JWTSVIDRoutes(authority: authority).register(on: v1)
+        AuditRoutes(authority: authority).register(on: v1)
+        return router
+    }
+}
+
+/// Renews the server's TLS certificate and the bootstrap admin credential at half-life.
+struct CertificateRenewer: Service {
+    let authority: SignetAuthority
+    let identity: ServerTLSIdentity
+    let adminRenewAt: Date
+
+    func run() async throws {
+        var adminRenewAt = self.adminRenewAt
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let next = min(identity.renewAt, adminRenewAt)
+            let delay = max(1, next.timeIntervalSinceNow)
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await Task.sleep(for: .seconds(min(delay, 3600)))
+                }
+            } catch {
+                return
+            }
+            do {
+                if identity.renewAt <= Date() {
+                    let tls = try await authority.issueServerCertificate()
+                    try identity.replace(
+                        chainPEM: tls.chainPEM, keyPEM: tls.keyPEM, notBefore: tls.notBefore, notAfter: tls.notAfter)
+                    authority.logger.info("renewed server certificate", metadata: ["not_after": "\(tls.notAfter)"])
+                }
+                if adminRenewAt <= Date() {
+                    adminRenewAt = try await authority.ensureBootstrapAdmin()
+                }
+            } catch {
+                authority.logger.error("certificate renewal failed; retrying in 60s", metadata: ["error": "\(error)"])
+                adminRenewAt = Date().addingTimeInterval(60)
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import GRDB
+
+/// The versioned schema of the SQLite store.
+///
+/// Migrations are append-only: a released migration is never edited, because
+/// databases in the field already ran it. A later schema change is a new
+/// `registerMigration("v2")` below the existing ones. GRDB records applied
+/// migrations in `grdb_migrations`, so opening a database again is a no-op.
+enum Schema {
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: v1)
+        }
+        return migrator
+    }()
+
+    /// Brings the database up to date, refusing one written by a newer Signet
+    /// (its unknown migrations could mean data this version would misread).
+    static func migrate(_ writer: any DatabaseWriter) throws {
+        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+        if superseded {
+            throw StoreError.corrupt(
+                "the database was created by a newer version of Signet (it has schema migrations this version "
+                    + "does not know); upgrade Signet to open it")
+        }
+        try migrator.migrate(writer)
+    }
+
+    // Dates are INTEGER milliseconds since 1970 (see `StoredDate`); JSON columns
+    // hold text produced by `StoredJSON`.
+    static let v1 = """
+        CREATE TABLE entries (
+            id TEXT PRIMARY KEY NOT NULL,
+            spiffe_id TEXT NOT NULL,
+            parent_id TEXT,
+            -- JSON array of "type:value", sorted, without duplicates.
+            selectors TEXT NOT NULL,
+            x509_ttl INTEGER NOT NULL,
+            jwt_ttl INTEGER NOT NULL,
+            dns_names TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            environment TEXT,
+            expires_at INTEGER,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            revision INTEGER NOT NULL
+        );
+        CREATE INDEX entries_spiffe_id ON entries(spiffe_id);
+        CREATE INDEX entries_parent_id ON entries(parent_id);
+        CREATE INDEX entries_owner ON entries(owner);
+        -- One entry per SPIFFE ID, parent and selector set. A missing parent is
+        -- compared as '' (no SPIFFE ID is empty) so that two parentless entries clash,
+        -- which a plain UNIQUE over a NULL column would not detect.
+        CREATE UNIQUE INDEX entries_identity ON entries(spiffe_id, ifnull(parent_id, ''), selectors);
+
+        -- The selectors of each entry, one row each, for "entries with this selector" lookups.
+        CREATE TABLE entry_selectors (
+            entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+            selector TEXT NOT NULL,
+            PRIMARY KEY (entry_id, selector)
+        ) WITHOUT ROWID;
+        CREATE INDEX entry_selectors_selector ON entry_selectors(selector, entry_id);
+
+        -- The inventory of issued credentials. No foreign key to entries: a credential
+        -- stays on record after its entry is deleted, until it expires and beyond.
+        CREATE TABLE credentials (
+            serial TEXT PRIMARY KEY NOT NULL,
+            kind TEXT NOT NULL,
+            spiffe_id TEXT NOT NULL,
+            entry_id TEXT,
+            public_key_fingerprint TEXT NOT NULL,
+            not_before INTEGER NOT NULL,
+            not_after INTEGER NOT NULL,
+            issued_to TEXT NOT NULL,
+            issued_at INTEGER NOT NULL,
+            audience TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX credentials_spiffe_id ON credentials(spiffe_id, issued_at);
+        CREATE INDEX credentials_not_after ON credentials(not_after);
+        CREATE INDEX credentials_issued_at ON credentials(issued_at);
+
+        -- The audit log. AUTOINCREMENT so a sequence number is never reused, even
+        -- after the newest events are deleted: readers resume from the last one seen.
+        CREATE TABLE events (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            time INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            reason TEXT,
+            details TEXT NOT NULL
+        );
+        CREATE INDEX events_action ON events(action);
+
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
+}

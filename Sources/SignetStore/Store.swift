@@ -1,0 +1,105 @@
+import Foundation
+import SignetCore
+
+/// Signet's persistence seam. One call is one transaction: a change and the
+/// audit event describing it commit together or not at all, so the event log
+/// and the state never disagree, even across a crash.
+///
+/// SQLite (``SQLiteStore``) is the embedded default; a PostgreSQL backend
+/// implements the same protocol and runs the same conformance tests.
+public protocol Store: Sendable {
+    // MARK: Registration entries
+
+    /// Stores a new entry. Throws ``StoreError/conflict(_:)`` when an entry with the same
+    /// SPIFFE ID, parent ID and selectors exists, or the id is taken.
+    func createEntry(_ entry: RegistrationEntry, event: AuditEvent) async throws
+    /// Replaces an entry. Throws ``StoreError/notFound(_:)`` when it does not exist.
+    func updateEntry(_ entry: RegistrationEntry, event: AuditEvent) async throws
+    /// Deletes an entry and returns what was deleted. Throws ``StoreError/notFound(_:)``.
+    @discardableResult
+    func deleteEntry(id: String, event: AuditEvent) async throws -> RegistrationEntry
+    func entry(id: String) async throws -> RegistrationEntry?
+    /// All entries for exactly this SPIFFE ID.
+    func entries(spiffeID: SPIFFEID) async throws -> [RegistrationEntry]
+    func listEntries(_ query: EntryQuery) async throws -> [RegistrationEntry]
+
+    // MARK: Issued credentials
+
+    /// Durably records an issued credential together with its event. Returns only after commit.
+    func recordIssuance(_ credential: CredentialRecord, event: AuditEvent) async throws
+    func credential(serial: String) async throws -> CredentialRecord?
+    func listCredentials(_ query: CredentialQuery) async throws -> [CredentialRecord]
+
+    // MARK: Events
+
+    func appendEvent(_ event: AuditEvent) async throws
+    /// Events in ascending sequence order.
+    func listEvents(_ query: EventQuery) async throws -> [AuditEvent]
+
+    // MARK: Server state
+
+    /// Small durable key/value facts the server keeps (trust domain, bundle sequence, ...).
+    func meta(_ key: String) async throws -> String?
+    func setMeta(_ key: String, to value: String, event: AuditEvent?) async throws
+}
+
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notFound(String)
+    case conflict(String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let s): "not found: \(s)"
+        case .conflict(let s): "conflict: \(s)"
+        case .corrupt(let s): "stored data is unreadable: \(s)"
+        }
+    }
+}
+
+public struct EntryQuery: Sendable, Equatable {
+    public var spiffeIDPrefix: String?
+    public var parentID: SPIFFEID?
+    public var owner: String?
+    public var selector: Selector?
+    public var limit: Int
+    /// Entries whose id sorts after this one (keyset pagination).
+    public var after: String?
+
+    public init(
+        spiffeIDPrefix: String? = nil, parentID: SPIFFEID? = nil, owner: String? = nil, selector: Selector? = nil,
+        limit: Int = 1000, after: String? = nil
+    ) {
+        self.spiffeIDPrefix = spiffeIDPrefix
+        self.parentID = parentID
+        self.owner = owner
+        self.selector = selector
+        self.limit = limit
+        self.after = after
+    }
+}
+
+public struct CredentialQuery: Sendable, Equatable {
+    public var spiffeID: SPIFFEID?
+    public var kind: CredentialRecord.Kind?
+    public var limit: Int
+
+    public init(spiffeID: SPIFFEID? = nil, kind: CredentialRecord.Kind? = nil, limit: Int = 1000) {
+        self.spiffeID = spiffeID
+        self.kind = kind
+        self.limit = limit
+    }
+}
+
+public struct EventQuery: Sendable, Equatable {
+    /// Only events with a sequence greater than this.
+    public var afterSequence: Int64
+    public var action: String?
+    public var limit: Int
+
+    public init(afterSequence: Int64 = 0, action: String? = nil, limit: Int = 1000) {
+        self.afterSequence = afterSequence
+        self.action = action
+        self.limit = limit
+    }
+}
