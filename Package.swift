@@ -75,7 +75,17 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SignetCoreTests", dependencies: ["SignetCore"]),
-        .testTarget(name: "SignetPKITests", dependencies: ["SignetPKI", "SignetCore"]),
+        .testTarget(
+            name: "SignetPKITests",
+            dependencies: [
+                "SignetPKI", "SignetCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "SignetStoreTests", dependencies: ["SignetStore", "SignetCore"]),
         .testTarget(
             name: "SignetServerTests",

@@ -26,7 +26,9 @@ public enum Base64URL {
             var iterator = bytes.makeIterator()
             var remaining = count
             while remaining >= 3 {
-                let b0 = iterator.next()!, b1 = iterator.next()!, b2 = iterator.next()!
+                let b0 = iterator.next()!
+                let b1 = iterator.next()!
+                let b2 = iterator.next()!
                 out[o] = alphabet[Int(b0 >> 2)]
                 out[o + 1] = alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
                 out[o + 2] = alphabet[Int((b1 & 0x0F) << 2 | b2 >> 6)]
@@ -35,7 +37,8 @@ public enum Base64URL {
                 remaining -= 3
             }
             if remaining == 2 {
-                let b0 = iterator.next()!, b1 = iterator.next()!
+                let b0 = iterator.next()!
+                let b1 = iterator.next()!
                 out[o] = alphabet[Int(b0 >> 2)]
                 out[o + 1] = alphabet[Int((b0 & 0x03) << 4 | b1 >> 4)]
                 out[o + 2] = alphabet[Int((b1 & 0x0F) << 2)]

@@ -36,6 +36,10 @@ public enum CSRValidator {
         do {
             csr = try CertificateSigningRequest(derEncoded: der)
         } catch {
+            // swift-crypto refuses to load RSA keys under 2048 bits at all; say so instead of "invalid structure".
+            if let bits = rsaModulusBits(csrDER: der), bits < 2048 {
+                throw .badCSR("RSA key of \(bits) bits; use at least 2048 (at most 8192)")
+            }
             throw .badCSR("not a valid PKCS#10 structure (\(error))")
         }
         try checkKeyType(csr.publicKey)
@@ -56,5 +60,34 @@ public enum CSRValidator {
             return
         }
         throw .badCSR("unsupported key type; use an ECDSA P-256 or P-384 key, or RSA of at least 2048 bits")
+    }
+}
+
+extension CSRValidator {
+    /// Reads the modulus size of an RSA key straight from the CSR's ASN.1, for keys the crypto library won't load.
+    static func rsaModulusBits(csrDER der: [UInt8]) -> Int? {
+        do {
+            let request = try DER.parse(der)
+            guard case .constructed(let outer) = request.content, let info = outer.first(where: { _ in true }),
+                case .constructed(let infoNodes) = info.content
+            else { return nil }
+            let fields = Array(infoNodes)
+            guard fields.count >= 3, case .constructed(let spki) = fields[2].content else { return nil }
+            let spkiFields = Array(spki)
+            guard spkiFields.count == 2, case .constructed(let algorithm) = spkiFields[0].content,
+                let oidNode = algorithm.first(where: { _ in true })
+            else { return nil }
+            guard try ASN1ObjectIdentifier(derEncoded: oidNode) == [1, 2, 840, 113_549, 1, 1, 1] else { return nil }
+            let keyBits = try ASN1BitString(derEncoded: spkiFields[1])
+            let rsaKey = try DER.parse(Array(keyBits.bytes))
+            guard case .constructed(let rsaFields) = rsaKey.content, let modulusNode = rsaFields.first(where: { _ in true })
+            else { return nil }
+            var modulus = try ArraySlice<UInt8>(derEncoded: modulusNode)
+            while modulus.first == 0 { modulus = modulus.dropFirst() }
+            guard let top = modulus.first else { return nil }
+            return (modulus.count - 1) * 8 + (8 - top.leadingZeroBitCount)
+        } catch {
+            return nil
+        }
     }
 }

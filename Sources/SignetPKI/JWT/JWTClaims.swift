@@ -109,8 +109,10 @@ public struct JWTClaims: Sendable, Hashable {
     public init(payload: [String: JSONValue]) throws(JWTValidationError) {
         guard let expValue = payload["exp"] else { throw .missingExpiry }
         let exp = try Self.numericDate(expValue, claim: "exp")
-        let nbf = try payload["nbf"].map { value throws(JWTValidationError) in try Self.numericDate(value, claim: "nbf") }
-        let iat = try payload["iat"].map { value throws(JWTValidationError) in try Self.numericDate(value, claim: "iat") }
+        let nbf = try payload["nbf"].map { value throws(JWTValidationError) in try Self.numericDate(value, claim: "nbf")
+        }
+        let iat = try payload["iat"].map { value throws(JWTValidationError) in try Self.numericDate(value, claim: "iat")
+        }
 
         guard let audValue = payload["aud"] else { throw .missingAudience }
         let aud: [String]

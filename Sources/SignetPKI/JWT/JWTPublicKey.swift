@@ -235,9 +235,12 @@ public struct JWTPublicKey: Sendable, Hashable, CustomStringConvertible {
         case (.rsa(let key, _), _):
             let sig = _RSA.Signing.RSASignature(rawRepresentation: signature)
             switch algorithm {
-            case .rs256: return key.isValidSignature(sig, for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
-            case .rs384: return key.isValidSignature(sig, for: SHA384.hash(data: signingInput), padding: .insecurePKCS1v1_5)
-            case .rs512: return key.isValidSignature(sig, for: SHA512.hash(data: signingInput), padding: .insecurePKCS1v1_5)
+            case .rs256:
+                return key.isValidSignature(sig, for: SHA256.hash(data: signingInput), padding: .insecurePKCS1v1_5)
+            case .rs384:
+                return key.isValidSignature(sig, for: SHA384.hash(data: signingInput), padding: .insecurePKCS1v1_5)
+            case .rs512:
+                return key.isValidSignature(sig, for: SHA512.hash(data: signingInput), padding: .insecurePKCS1v1_5)
             case .ps256: return key.isValidSignature(sig, for: SHA256.hash(data: signingInput), padding: .PSS)
             case .ps384: return key.isValidSignature(sig, for: SHA384.hash(data: signingInput), padding: .PSS)
             case .ps512: return key.isValidSignature(sig, for: SHA512.hash(data: signingInput), padding: .PSS)

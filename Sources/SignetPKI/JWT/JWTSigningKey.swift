@@ -71,15 +71,18 @@ public struct JWTSigningKey: Sendable {
         case .p256(let key):
             let raw = [UInt8](key.publicKey.rawRepresentation)
             unnamed = try JWTPublicKey(
-                ecX: Array(raw[..<32]), y: Array(raw[32...]), family: .p256, kid: kid ?? "-", pinnedAlgorithm: algorithm)
+                ecX: Array(raw[..<32]), y: Array(raw[32...]), family: .p256, kid: kid ?? "-", pinnedAlgorithm: algorithm
+            )
         case .p384(let key):
             let raw = [UInt8](key.publicKey.rawRepresentation)
             unnamed = try JWTPublicKey(
-                ecX: Array(raw[..<48]), y: Array(raw[48...]), family: .p384, kid: kid ?? "-", pinnedAlgorithm: algorithm)
+                ecX: Array(raw[..<48]), y: Array(raw[48...]), family: .p384, kid: kid ?? "-", pinnedAlgorithm: algorithm
+            )
         case .p521(let key):
             let raw = [UInt8](key.publicKey.rawRepresentation)
             unnamed = try JWTPublicKey(
-                ecX: Array(raw[..<66]), y: Array(raw[66...]), family: .p521, kid: kid ?? "-", pinnedAlgorithm: algorithm)
+                ecX: Array(raw[..<66]), y: Array(raw[66...]), family: .p521, kid: kid ?? "-", pinnedAlgorithm: algorithm
+            )
         case .rsa(let key):
             let primitives: _RSA.Signing.PublicKey.Primitives
             do {

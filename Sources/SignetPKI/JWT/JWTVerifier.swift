@@ -67,7 +67,8 @@ public struct JWTVerifier: Sendable {
         let parts = try Self.split(token)
         let header = try Self.checkHeader(try Self.object(parts.header, .header))
 
-        guard let key = keys[header.kid] else { throw .unknownKeyID(header.kid) }
+        // Swift `String` equality is Unicode-canonical; kids, algs and audiences are compared byte for byte.
+        guard let key = keys[header.kid], Self.same(key.kid, header.kid) else { throw .unknownKeyID(header.kid) }
         guard key.accepts(header.algorithm) else { throw .algorithmKeyMismatch(algorithm: header.algorithm, key: key) }
         try Self.checkSignature(parts, key: key, algorithm: header.algorithm)
 
@@ -77,7 +78,9 @@ public struct JWTVerifier: Sendable {
         if claims.exp <= now.addingTimeInterval(-leeway) { throw .expired(expiry: claims.exp, now: now) }
         if let nbf = claims.nbf, nbf > now.addingTimeInterval(leeway) { throw .notYetValid(notBefore: nbf, now: now) }
         if let iat = claims.iat, iat > now.addingTimeInterval(leeway) { throw .issuedInFuture(issuedAt: iat, now: now) }
-        guard claims.aud.contains(audience) else { throw .audienceMismatch(expected: audience, actual: claims.aud) }
+        guard claims.aud.contains(where: { Self.same($0, audience) }) else {
+            throw .audienceMismatch(expected: audience, actual: claims.aud)
+        }
 
         let spiffeID: SPIFFEID
         do {
@@ -151,12 +154,14 @@ public struct JWTVerifier: Sendable {
 
         guard let algValue = header["alg"] else { throw .missingAlgorithm }
         guard let alg = algValue.stringValue else { throw .invalidHeaderParameter("alg") }
-        guard let algorithm = JWTAlgorithm(rawValue: alg) else { throw .disallowedAlgorithm(alg) }
+        guard let algorithm = JWTAlgorithm.allCases.first(where: { same($0.rawValue, alg) }) else {
+            throw .disallowedAlgorithm(alg)
+        }
 
         var type: String?
         if let typValue = header["typ"] {
             guard let typ = typValue.stringValue else { throw .invalidHeaderParameter("typ") }
-            guard allowedTypes.contains(typ) else { throw .unsupportedType(typ) }
+            guard allowedTypes.contains(where: { same($0, typ) }) else { throw .unsupportedType(typ) }
             type = typ
         }
 
@@ -164,6 +169,12 @@ public struct JWTVerifier: Sendable {
         guard let kid = kidValue.stringValue else { throw .invalidHeaderParameter("kid") }
         guard !kid.isEmpty else { throw .missingKeyID }
         return JWTHeader(algorithm: algorithm, kid: kid, type: type)
+    }
+
+    /// Byte-exact comparison: `"K" == "\u{212A}"` (Kelvin sign) is true for Swift strings, and a
+    /// security check must not treat two different spellings as the same name.
+    static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8)
     }
 
     static func checkSignature(_ parts: Parts, key: JWTPublicKey, algorithm: JWTAlgorithm) throws(JWTValidationError) {
