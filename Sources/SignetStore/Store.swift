@@ -7,6 +7,9 @@ import SignetCore
 ///
 /// SQLite (``SQLiteStore``) is the embedded default; a PostgreSQL backend
 /// implements the same protocol and runs the same conformance tests.
+///
+/// Instants are kept to the millisecond: a `Date` built from whole
+/// milliseconds since 1970 reads back equal; finer parts are rounded.
 public protocol Store: Sendable {
     // MARK: Registration entries
 

@@ -18,7 +18,9 @@ struct JWTEncodingTests {
         }
     }
 
-    @Test("base64url decoding is strict", arguments: ["QQ==", "QQ=", "Q", "QR", "QUJ", "a+b_", "a/b-", "ab c", "ab\n", "QUJD=", "é"])
+    @Test(
+        "base64url decoding is strict",
+        arguments: ["QQ==", "QQ=", "Q", "QR", "QUJ", "a+b_", "a/b-", "ab c", "ab\n", "QUJD=", "é"])
     func base64URLStrict(text: String) {
         // "QR" and "QUJ" have non-zero trailing bits: aliases of "QQ" and "QUI".
         #expect(Base64URL.decode(text) == nil)
@@ -35,8 +37,12 @@ struct JWTEncodingTests {
 
     @Test("strict JSON accepts RFC 8259 values")
     func jsonAccepts() throws {
-        let value = try JSONValue.parse(Array(#" {"a":[1,-0.5,2e3,true,false,null],"b":"\u00e9\ud83d\ude00\n\"\\\/","c":{}} "#.utf8))
-        guard case .object(let object) = value else { Issue.record("not an object"); return }
+        let value = try JSONValue.parse(
+            Array(#" {"a":[1,-0.5,2e3,true,false,null],"b":"\u00e9\ud83d\ude00\n\"\\\/","c":{}} "#.utf8))
+        guard case .object(let object) = value else {
+            Issue.record("not an object")
+            return
+        }
         #expect(object["a"] == .array([.number(1), .number(-0.5), .number(2000), .bool(true), .bool(false), .null]))
         #expect(object["b"] == .string("é😀\n\"\\/"))
         #expect(object["c"] == .object([:]))
@@ -65,7 +71,8 @@ struct JWTEncodingTests {
     @Test("serialization is compact, sorted, escaped, and parses back")
     func jsonSerialization() throws {
         let value = JSONValue.object([
-            "z": .number(1_750_000_000), "a": .string("q\"\\\n\u{01}é"), "m": .array([.number(0.25), .null, .bool(false)]),
+            "z": .number(1_750_000_000), "a": .string("q\"\\\n\u{01}é"),
+            "m": .array([.number(0.25), .null, .bool(false)]),
         ])
         let text = value.description
         #expect(text == #"{"a":"q\"\\\n\u0001é","m":[0.25,null,false],"z":1750000000}"#)
@@ -74,7 +81,9 @@ struct JWTEncodingTests {
 
     @Test("Codable conformance round-trips through JSONEncoder/JSONDecoder")
     func jsonCodable() throws {
-        let value = JSONValue.object(["a": .array([.number(1.5), .string("x"), .bool(true), .null]), "b": .object([:])])
+        let value = JSONValue.object([
+            "a": .array([.number(1.5), .string("x"), .bool(true), .null]), "b": .object([:]),
+        ])
         let data = try JSONEncoder().encode(value)
         #expect(try JSONDecoder().decode(JSONValue.self, from: data) == value)
     }

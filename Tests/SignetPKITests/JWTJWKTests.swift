@@ -44,7 +44,8 @@ struct JWTJWKTests {
     func thumbprint() throws {
         let jwk = JWK(
             kty: "RSA", kid: "2011-04-29",
-            n: "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
+            n:
+                "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw",
             e: "AQAB")
         #expect(try JWTPublicKey(jwk: jwk).thumbprint == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
     }
@@ -149,11 +150,14 @@ struct JWTJWKTests {
 
     @Test("RSA modulus below 2048 or above 8192 bits")
     func rsaModulusSize() {
-        let small = JWK(kty: "RSA", kid: "small", n: Base64URL.encode([0xC1] + Array(repeating: 0x55, count: 127)), e: "AQAB")
+        let small = JWK(
+            kty: "RSA", kid: "small", n: Base64URL.encode([0xC1] + Array(repeating: 0x55, count: 127)), e: "AQAB")
         #expect(throws: JWTKeyError.rsaModulusTooSmall(bits: 1024)) { try JWTPublicKey(jwk: small) }
-        let almost = JWK(kty: "RSA", kid: "almost", n: Base64URL.encode([0x7F] + Array(repeating: 0x55, count: 255)), e: "AQAB")
+        let almost = JWK(
+            kty: "RSA", kid: "almost", n: Base64URL.encode([0x7F] + Array(repeating: 0x55, count: 255)), e: "AQAB")
         #expect(throws: JWTKeyError.rsaModulusTooSmall(bits: 2047)) { try JWTPublicKey(jwk: almost) }
-        let huge = JWK(kty: "RSA", kid: "huge", n: Base64URL.encode([0x01] + Array(repeating: 0x55, count: 1024)), e: "AQAB")
+        let huge = JWK(
+            kty: "RSA", kid: "huge", n: Base64URL.encode([0x01] + Array(repeating: 0x55, count: 1024)), e: "AQAB")
         #expect(throws: JWTKeyError.rsaModulusTooLarge(bits: 8193)) { try JWTPublicKey(jwk: huge) }
     }
 
@@ -186,7 +190,8 @@ struct JWTJWKTests {
         padded.x = padded.x! + "="
         #expect(throws: JWTKeyError.invalidBase64URL(parameter: "x")) { try JWTPublicKey(jwk: padded) }
         var standardAlphabet = F.key(.rs256).publicKey.jwk()
-        standardAlphabet.n = standardAlphabet.n!.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "+"
+        standardAlphabet.n =
+            standardAlphabet.n!.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/") + "+"
         #expect(throws: JWTKeyError.invalidBase64URL(parameter: "n")) { try JWTPublicKey(jwk: standardAlphabet) }
     }
 

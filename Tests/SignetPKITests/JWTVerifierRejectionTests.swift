@@ -52,20 +52,33 @@ struct JWTVerifierRejectionTests {
     @Test("header or payload JSON that is not an object")
     func notObjects() {
         #expect(F.rejection(F.forge(header: "[1]", payload: F.payloadJSON, signature: [1])) == .notJSONObject(.header))
-        #expect(F.rejection(F.forge(header: #""ES256""#, payload: F.payloadJSON, signature: [1])) == .notJSONObject(.header))
+        #expect(
+            F.rejection(F.forge(header: #""ES256""#, payload: F.payloadJSON, signature: [1])) == .notJSONObject(.header)
+        )
         guard case .invalidJSON(.header, _) = F.rejection(F.forge(header: "{", payload: F.payloadJSON, signature: [1]))
-        else { Issue.record("truncated header JSON accepted"); return }
+        else {
+            Issue.record("truncated header JSON accepted")
+            return
+        }
         // Payload shape is checked after the signature, so sign a non-object payload properly.
         #expect(F.rejection(F.signRaw(header: F.header(), payload: "[]", key: F.es256)) == .notJSONObject(.payload))
         guard case .invalidJSON(.payload, _) = F.rejection(F.signRaw(header: F.header(), payload: "{,}", key: F.es256))
-        else { Issue.record("invalid payload JSON accepted"); return }
+        else {
+            Issue.record("invalid payload JSON accepted")
+            return
+        }
     }
 
     @Test("duplicate header members are rejected, not resolved")
     func duplicateHeaderMember() {
         let header = #"{"alg":"ES256","alg":"none","kid":"es256","typ":"JWT"}"#
-        guard case .invalidJSON(.header, let reason) = F.rejection(F.signRaw(header: header, payload: F.payloadJSON, key: F.es256))
-        else { Issue.record("duplicate alg accepted"); return }
+        guard
+            case .invalidJSON(.header, let reason) = F.rejection(
+                F.signRaw(header: header, payload: F.payloadJSON, key: F.es256))
+        else {
+            Issue.record("duplicate alg accepted")
+            return
+        }
         #expect(reason.contains("duplicate member 'alg'"))
     }
 
@@ -106,10 +119,13 @@ struct JWTVerifierRejectionTests {
     func type() {
         for typ in ["at+jwt", "jwt", "JWS", ""] {
             let header = #"{"alg":"ES256","kid":"es256","typ":"\#(typ)"}"#
-            #expect(F.rejection(F.signRaw(header: header, payload: F.payloadJSON, key: F.es256)) == .unsupportedType(typ))
+            #expect(
+                F.rejection(F.signRaw(header: header, payload: F.payloadJSON, key: F.es256)) == .unsupportedType(typ))
         }
         let nonString = #"{"alg":"ES256","kid":"es256","typ":1}"#
-        #expect(F.rejection(F.signRaw(header: nonString, payload: F.payloadJSON, key: F.es256)) == .invalidHeaderParameter("typ"))
+        #expect(
+            F.rejection(F.signRaw(header: nonString, payload: F.payloadJSON, key: F.es256))
+                == .invalidHeaderParameter("typ"))
         let jose = #"{"alg":"ES256","kid":"es256","typ":"JOSE"}"#
         #expect(F.rejection(F.signRaw(header: jose, payload: F.payloadJSON, key: F.es256)) == nil)
         let absent = #"{"alg":"ES256","kid":"es256"}"#
@@ -126,9 +142,12 @@ struct JWTVerifierRejectionTests {
         #expect(F.rejection(noKid) == .disallowedAlgorithm(alg))
     }
 
-    @Test("algorithms outside the allow-list", arguments: ["HS256", "HS384", "HS512", "EdDSA", "ES256K", "RS1", "es256", "PS256 ", ""])
+    @Test(
+        "algorithms outside the allow-list",
+        arguments: ["HS256", "HS384", "HS512", "EdDSA", "ES256K", "RS1", "es256", "PS256 ", ""])
     func disallowedAlgorithm(alg: String) {
-        let token = F.forge(header: F.header(alg: alg), payload: F.payloadJSON, signature: Array(repeating: 7, count: 64))
+        let token = F.forge(
+            header: F.header(alg: alg), payload: F.payloadJSON, signature: Array(repeating: 7, count: 64))
         #expect(F.rejection(token) == .disallowedAlgorithm(alg))
     }
 
@@ -164,13 +183,16 @@ struct JWTVerifierRejectionTests {
         let esUnderRSA = F.signRaw(header: F.header(alg: "ES256", kid: "rs256"), payload: F.payloadJSON, key: F.es256)
         #expect(F.rejection(esUnderRSA) == .algorithmKeyMismatch(algorithm: .es256, key: verifier.keys["rs256"]!))
         // ES384 token presented under a P-256 key's kid.
-        let es384UnderP256 = F.signRaw(header: F.header(alg: "ES384", kid: "es256"), payload: F.payloadJSON, key: F.es384)
+        let es384UnderP256 = F.signRaw(
+            header: F.header(alg: "ES384", kid: "es256"), payload: F.payloadJSON, key: F.es384)
         #expect(F.rejection(es384UnderP256) == .algorithmKeyMismatch(algorithm: .es384, key: verifier.keys["es256"]!))
         // RS256 token under a P-256 key.
-        let rsUnderEC = F.signRaw(header: F.header(alg: "RS256", kid: "es256"), payload: F.payloadJSON, key: F.key(.rs256))
+        let rsUnderEC = F.signRaw(
+            header: F.header(alg: "RS256", kid: "es256"), payload: F.payloadJSON, key: F.key(.rs256))
         #expect(F.rejection(rsUnderEC) == .algorithmKeyMismatch(algorithm: .rs256, key: verifier.keys["es256"]!))
         // RS256 under an RSA key pinned to PS256 (same modulus): padding is not the token's choice.
-        let rsUnderPS = F.signRaw(header: F.header(alg: "RS256", kid: "ps256"), payload: F.payloadJSON, key: F.key(.rs256))
+        let rsUnderPS = F.signRaw(
+            header: F.header(alg: "RS256", kid: "ps256"), payload: F.payloadJSON, key: F.key(.rs256))
         #expect(F.rejection(rsUnderPS) == .algorithmKeyMismatch(algorithm: .rs256, key: verifier.keys["ps256"]!))
     }
 
@@ -180,7 +202,8 @@ struct JWTVerifierRejectionTests {
         #expect(unpinned.pinnedAlgorithm == nil)
         let verifier = F.verifier([unpinned])
         for alg in [JWTAlgorithm.rs256, .ps384] {
-            let token = F.signRaw(header: F.header(alg: alg.rawValue, kid: "rs256"), payload: F.payloadJSON, key: F.key(alg))
+            let token = F.signRaw(
+                header: F.header(alg: alg.rawValue, kid: "rs256"), payload: F.payloadJSON, key: F.key(alg))
             #expect(F.rejection(token, verifier: verifier) == nil)
         }
     }
@@ -201,7 +224,8 @@ struct JWTVerifierRejectionTests {
         let token = F.signRaw(header: F.header(kid: "ES256"), payload: F.payloadJSON, key: F.es256)
         #expect(F.rejection(token, verifier: single) == .unknownKeyID("ES256"))
         let foreign = try! JWTSigningKey.generate(.es256, kid: "other")
-        #expect(F.rejection(JWTSigner.sign(claims: F.claims(), key: foreign), verifier: single) == .unknownKeyID("other"))
+        #expect(
+            F.rejection(JWTSigner.sign(claims: F.claims(), key: foreign), verifier: single) == .unknownKeyID("other"))
     }
 
     @Test("kid of another trusted key does not verify")
@@ -210,6 +234,22 @@ struct JWTVerifierRejectionTests {
         let verifier = F.verifier([F.es256.publicKey, second.publicKey])
         let token = F.signRaw(header: F.header(kid: "second"), payload: F.payloadJSON, key: F.es256)
         #expect(F.rejection(token, verifier: verifier) == .invalidSignature)
+    }
+
+    @Test("kid and aud are compared byte for byte, not by Unicode equivalence")
+    func byteExactComparison() throws {
+        let nfc = "caf\u{E9}"
+        let nfd = "cafe\u{301}"
+        #expect(nfc == nfd)  // Swift says equal; the verifier must not.
+        let key = try JWTSigningKey(pem: F.es256.pemRepresentation, algorithm: .es256, kid: nfc)
+        let verifier = F.verifier([key.publicKey])
+        let header = #"{"alg":"ES256","kid":"\#(nfd)","typ":"JWT"}"#
+        let token = F.signRaw(header: header, payload: F.payloadJSON, key: key)
+        #expect(F.rejection(token, verifier: verifier) == .unknownKeyID(nfd))
+        let forNFD = JWTSigner.sign(claims: F.claims(aud: [nfd]), key: key)
+        #expect(
+            F.rejection(forNFD, audience: nfc, verifier: verifier) == .audienceMismatch(expected: nfc, actual: [nfd]))
+        #expect(F.rejection(forNFD, audience: nfd, verifier: verifier) == nil)
     }
 
     // MARK: Signature
@@ -225,13 +265,19 @@ struct JWTVerifierRejectionTests {
         let parts = valid.split(separator: ".").map(String.init)
         var signature = Base64URL.decode(parts[2])!
         signature.removeLast()
-        #expect(F.rejection("\(parts[0]).\(parts[1]).\(Base64URL.encode(signature))") == .signatureLengthMismatch(expected: 64, actual: 63))
+        #expect(
+            F.rejection("\(parts[0]).\(parts[1]).\(Base64URL.encode(signature))")
+                == .signatureLengthMismatch(expected: 64, actual: 63))
         let raw = try P256.Signing.ECDSASignature(rawRepresentation: Base64URL.decode(parts[2])!)
         let der = [UInt8](raw.derRepresentation)
-        #expect(F.rejection("\(parts[0]).\(parts[1]).\(Base64URL.encode(der))") == .signatureLengthMismatch(expected: 64, actual: der.count))
+        #expect(
+            F.rejection("\(parts[0]).\(parts[1]).\(Base64URL.encode(der))")
+                == .signatureLengthMismatch(expected: 64, actual: der.count))
         let rsa = JWTSigner.sign(claims: F.claims(), key: F.key(.rs256)).split(separator: ".").map(String.init)
         let short = Array(Base64URL.decode(rsa[2])!.dropFirst())
-        #expect(F.rejection("\(rsa[0]).\(rsa[1]).\(Base64URL.encode(short))") == .signatureLengthMismatch(expected: 384, actual: 383))
+        #expect(
+            F.rejection("\(rsa[0]).\(rsa[1]).\(Base64URL.encode(short))")
+                == .signatureLengthMismatch(expected: 384, actual: 383))
     }
 
     @Test("all-zero ECDSA r or s (CVE-2022-21449)", arguments: [JWTAlgorithm.es256, .es384, .es512])
@@ -240,9 +286,13 @@ struct JWTVerifierRejectionTests {
         let header = F.header(alg: algorithm.rawValue, kid: algorithm.rawValue.lowercased())
         let allZero = F.forge(header: header, payload: F.payloadJSON, signature: Array(repeating: 0, count: length))
         #expect(F.rejection(allZero) == .degenerateECDSASignature)
-        let zeroR = F.forge(header: header, payload: F.payloadJSON, signature: Array(repeating: 0, count: length / 2) + Array(repeating: 1, count: length / 2))
+        let zeroR = F.forge(
+            header: header, payload: F.payloadJSON,
+            signature: Array(repeating: 0, count: length / 2) + Array(repeating: 1, count: length / 2))
         #expect(F.rejection(zeroR) == .degenerateECDSASignature)
-        let zeroS = F.forge(header: header, payload: F.payloadJSON, signature: Array(repeating: 1, count: length / 2) + Array(repeating: 0, count: length / 2))
+        let zeroS = F.forge(
+            header: header, payload: F.payloadJSON,
+            signature: Array(repeating: 1, count: length / 2) + Array(repeating: 0, count: length / 2))
         #expect(F.rejection(zeroS) == .degenerateECDSASignature)
     }
 
@@ -284,9 +334,15 @@ struct JWTVerifierRejectionTests {
     @Test("missing or non-numeric exp")
     func expiryPresence() {
         #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)"}"#)) == .missingExpiry)
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":"\#(t + 60)"}"#)) == .invalidNumericDate(claim: "exp"))
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":true}"#)) == .invalidNumericDate(claim: "exp"))
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":null}"#)) == .invalidNumericDate(claim: "exp"))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":"\#(t + 60)"}"#))
+                == .invalidNumericDate(claim: "exp"))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":true}"#))
+                == .invalidNumericDate(claim: "exp"))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":null}"#))
+                == .invalidNumericDate(claim: "exp"))
     }
 
     @Test("expired beyond leeway is rejected, within leeway accepted")
@@ -294,28 +350,40 @@ struct JWTVerifierRejectionTests {
         let beyond = F.claims(exp: F.now.addingTimeInterval(-31), iat: F.now.addingTimeInterval(-300))
         #expect(F.rejection(JWTSigner.sign(claims: beyond, key: F.es256)) == .expired(expiry: beyond.exp, now: F.now))
         let atBoundary = F.claims(exp: F.now.addingTimeInterval(-30), iat: F.now.addingTimeInterval(-300))
-        #expect(F.rejection(JWTSigner.sign(claims: atBoundary, key: F.es256)) == .expired(expiry: atBoundary.exp, now: F.now))
+        #expect(
+            F.rejection(JWTSigner.sign(claims: atBoundary, key: F.es256))
+                == .expired(expiry: atBoundary.exp, now: F.now))
         let within = F.claims(exp: F.now.addingTimeInterval(-29), iat: F.now.addingTimeInterval(-300))
         #expect(F.rejection(JWTSigner.sign(claims: within, key: F.es256)) == nil)
         let strict = F.verifier(leeway: 0)
         let justExpired = F.claims(exp: F.now, iat: F.now.addingTimeInterval(-300))
-        #expect(F.rejection(JWTSigner.sign(claims: justExpired, key: F.es256), verifier: strict) == .expired(expiry: F.now, now: F.now))
+        #expect(
+            F.rejection(JWTSigner.sign(claims: justExpired, key: F.es256), verifier: strict)
+                == .expired(expiry: F.now, now: F.now))
     }
 
     @Test("nbf in the future beyond leeway")
     func notBefore() {
         let future = F.claims(nbf: F.now.addingTimeInterval(31))
-        #expect(F.rejection(JWTSigner.sign(claims: future, key: F.es256)) == .notYetValid(notBefore: future.nbf!, now: F.now))
+        #expect(
+            F.rejection(JWTSigner.sign(claims: future, key: F.es256))
+                == .notYetValid(notBefore: future.nbf!, now: F.now))
         let within = F.claims(nbf: F.now.addingTimeInterval(30))
         #expect(F.rejection(JWTSigner.sign(claims: within, key: F.es256)) == nil)
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60),"nbf":"soon"}"#)) == .invalidNumericDate(claim: "nbf"))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60),"nbf":"soon"}"#))
+                == .invalidNumericDate(claim: "nbf"))
     }
 
     @Test("iat far in the future")
     func issuedInFuture() {
         let future = F.claims(exp: F.now.addingTimeInterval(7200), iat: F.now.addingTimeInterval(3600))
-        #expect(F.rejection(JWTSigner.sign(claims: future, key: F.es256)) == .issuedInFuture(issuedAt: future.iat!, now: F.now))
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60),"iat":[1]}"#)) == .invalidNumericDate(claim: "iat"))
+        #expect(
+            F.rejection(JWTSigner.sign(claims: future, key: F.es256))
+                == .issuedInFuture(issuedAt: future.iat!, now: F.now))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60),"iat":[1]}"#))
+                == .invalidNumericDate(claim: "iat"))
         // No iat at all is allowed by the JWT-SVID standard.
         #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60)}"#)) == nil)
     }
@@ -324,11 +392,21 @@ struct JWTVerifierRejectionTests {
     func audience() {
         #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","exp":\#(t + 60)}"#)) == .missingAudience)
         let wrong = F.claims(aud: ["spiffe://example.org/other", "x"])
-        #expect(F.rejection(JWTSigner.sign(claims: wrong, key: F.es256)) == .audienceMismatch(expected: F.audience, actual: wrong.aud))
-        #expect(F.rejection(valid, audience: "spiffe://example.org/db2") == .audienceMismatch(expected: "spiffe://example.org/db2", actual: [F.audience]))
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":[],"exp":\#(t + 60)}"#)) == .audienceMismatch(expected: F.audience, actual: []))
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":7,"exp":\#(t + 60)}"#)) == .invalidClaim(name: "aud", reason: "must be a string or an array of strings"))
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":["a",1],"exp":\#(t + 60)}"#)) == .invalidClaim(name: "aud", reason: "must be a string or an array of strings"))
+        #expect(
+            F.rejection(JWTSigner.sign(claims: wrong, key: F.es256))
+                == .audienceMismatch(expected: F.audience, actual: wrong.aud))
+        #expect(
+            F.rejection(valid, audience: "spiffe://example.org/db2")
+                == .audienceMismatch(expected: "spiffe://example.org/db2", actual: [F.audience]))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":[],"exp":\#(t + 60)}"#))
+                == .audienceMismatch(expected: F.audience, actual: []))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":7,"exp":\#(t + 60)}"#))
+                == .invalidClaim(name: "aud", reason: "must be a string or an array of strings"))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":["a",1],"exp":\#(t + 60)}"#))
+                == .invalidClaim(name: "aud", reason: "must be a string or an array of strings"))
         #expect(F.rejection(valid, audience: "") == .emptyExpectedAudience)
         let several = F.claims(aud: ["a", F.audience, "b"])
         #expect(F.rejection(JWTSigner.sign(claims: several, key: F.es256)) == nil)
@@ -337,8 +415,13 @@ struct JWTVerifierRejectionTests {
     @Test("subject: missing, not a SPIFFE ID, other trust domain")
     func subject() throws {
         #expect(F.rejection(signed(#"{"aud":"\#(F.audience)","exp":\#(t + 60)}"#)) == .missingSubject)
-        #expect(F.rejection(signed(#"{"sub":42,"aud":"\#(F.audience)","exp":\#(t + 60)}"#)) == .invalidClaim(name: "sub", reason: "must be a string"))
-        for bad in ["web", "https://example.org/web", "spiffe://Example.org/web", "spiffe://example.org/web/", "spiffe://example.org:443/web"] {
+        #expect(
+            F.rejection(signed(#"{"sub":42,"aud":"\#(F.audience)","exp":\#(t + 60)}"#))
+                == .invalidClaim(name: "sub", reason: "must be a string"))
+        for bad in [
+            "web", "https://example.org/web", "spiffe://Example.org/web", "spiffe://example.org/web/",
+            "spiffe://example.org:443/web",
+        ] {
             let error = F.rejection(JWTSigner.sign(claims: F.claims(sub: bad), key: F.es256))
             guard case .invalidSubject(let sub, _) = error else {
                 Issue.record("'\(bad)' gave \(String(describing: error))")
@@ -347,15 +430,23 @@ struct JWTVerifierRejectionTests {
             #expect(sub == bad)
         }
         let outside = F.claims(sub: "spiffe://evil.org/ns/prod/sa/web")
-        #expect(F.rejection(JWTSigner.sign(claims: outside, key: F.es256)) == .subjectOutsideTrustDomain(try SPIFFEID(outside.sub), expected: F.trustDomain))
+        #expect(
+            F.rejection(JWTSigner.sign(claims: outside, key: F.es256))
+                == .subjectOutsideTrustDomain(try SPIFFEID(outside.sub), expected: F.trustDomain))
         let lookalike = F.claims(sub: "spiffe://example.org.evil.org/web")
-        #expect(F.rejection(JWTSigner.sign(claims: lookalike, key: F.es256)) == .subjectOutsideTrustDomain(try SPIFFEID(lookalike.sub), expected: F.trustDomain))
+        #expect(
+            F.rejection(JWTSigner.sign(claims: lookalike, key: F.es256))
+                == .subjectOutsideTrustDomain(try SPIFFEID(lookalike.sub), expected: F.trustDomain))
     }
 
     @Test("iss and jti must be strings when present")
     func optionalStringClaims() {
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60),"iss":1}"#)) == .invalidClaim(name: "iss", reason: "must be a string"))
-        #expect(F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60),"jti":{}}"#)) == .invalidClaim(name: "jti", reason: "must be a string"))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60),"iss":1}"#))
+                == .invalidClaim(name: "iss", reason: "must be a string"))
+        #expect(
+            F.rejection(signed(#"{"sub":"\#(F.subject)","aud":"\#(F.audience)","exp":\#(t + 60),"jti":{}}"#))
+                == .invalidClaim(name: "jti", reason: "must be a string"))
     }
 
     // MARK: Configuration and messages

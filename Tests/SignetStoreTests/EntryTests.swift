@@ -46,8 +46,8 @@ struct EntryTests {
         changed.environment = nil
         changed.expiresAt = nil
         changed.createdBy = "someone"
-        changed.createdAt = Fixture.base.addingTimeInterval(1)
-        changed.updatedAt = Fixture.base.addingTimeInterval(2.001)
+        changed.createdAt = Fixture.time(1_000)
+        changed.updatedAt = Fixture.time(2_001)
         changed.revision = 4
         try await store.updateEntry(changed, event: Fixture.event("entry.update"))
 

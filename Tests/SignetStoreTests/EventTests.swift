@@ -95,3 +95,69 @@ struct EventTests {
         #expect(StoredDate.encode(fine) == 1_700_000_000_124)
     }
 }
+
+@Suite("Atomicity of a change and its event")
+struct AtomicityTests {
+    /// Makes the store refuse any event whose action is `refused`, as a full
+    /// disk or a bug would, so the change that came with it must roll back.
+    func storeRefusingEvents() async throws -> SQLiteStore {
+        let store = try SQLiteStore.inMemory()
+        try await store.writer.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TEMP TRIGGER refuse_event BEFORE INSERT ON events WHEN NEW.action = 'refused'
+                    BEGIN SELECT RAISE(ABORT, 'event refused'); END
+                    """)
+        }
+        return store
+    }
+
+    @Test("an entry change whose event cannot be written is not committed")
+    func entryChange() async throws {
+        let store = try await storeRefusingEvents()
+        let entry = Fixture.entry(id: "e1")
+        await #expect(throws: (any Error).self) {
+            try await store.createEntry(entry, event: Fixture.event("refused"))
+        }
+        #expect(try await store.entry(id: "e1") == nil)
+
+        try await store.createEntry(entry, event: Fixture.event("entry.create"))
+        var changed = entry
+        changed.owner = "someone else"
+        await #expect(throws: (any Error).self) {
+            try await store.updateEntry(changed, event: Fixture.event("refused"))
+        }
+        await #expect(throws: (any Error).self) {
+            try await store.deleteEntry(id: "e1", event: Fixture.event("refused"))
+        }
+        await #expect(throws: (any Error).self) {
+            try await store.setMeta("k", to: "v", event: Fixture.event("refused"))
+        }
+        #expect(try await store.entry(id: "e1") == entry)
+        #expect(try await store.meta("k") == nil)
+        #expect(try await store.listEvents(EventQuery()).map(\.action) == ["entry.create"])
+    }
+
+    @Test("an issuance whose event cannot be written is not recorded, and its batch neighbours are")
+    func issuance() async throws {
+        let store = try await storeRefusingEvents()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    let action = index == 7 ? "refused" : "svid.x509.issue"
+                    do {
+                        try await store.recordIssuance(
+                            Fixture.credential(serial: "s\(index)"), event: Fixture.event(action, subject: "s\(index)"))
+                        #expect(index != 7)
+                    } catch {
+                        #expect(index == 7)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await store.credential(serial: "s7") == nil)
+        #expect(try await store.listCredentials(CredentialQuery()).count == 19)
+        #expect(try await store.listEvents(EventQuery()).count == 19)
+    }
+}

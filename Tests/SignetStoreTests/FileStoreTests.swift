@@ -84,7 +84,7 @@ struct FileStoreTests {
             ]
             let credentials = [
                 Fixture.credential(serial: "01"),
-                Fixture.credential(serial: "02", kind: .jwtSVID, issuedAt: Fixture.base.addingTimeInterval(1)),
+                Fixture.credential(serial: "02", kind: .jwtSVID, issuedAt: 1_000),
             ]
             var written: SQLiteStore? = try SQLiteStore(path: path)
             for entry in entries {

@@ -4,10 +4,16 @@ import Testing
 
 @testable import SignetStore
 
-/// Values shared by the store tests. Dates have whole-millisecond precision,
-/// which the store keeps exactly.
+/// Values shared by the store tests.
 enum Fixture {
-    static let base = Date(timeIntervalSince1970: 1_700_000_000.123)
+    /// An instant `milliseconds` after 2023-11-14T22:13:20.123Z. The store keeps
+    /// milliseconds, and a `Date` built from whole milliseconds since 1970 reads
+    /// back equal (one built by `Date` arithmetic may be a rounding step away).
+    static func time(_ milliseconds: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(1_700_000_000_123 + milliseconds) / 1000)
+    }
+
+    static let base = time(0)
 
     static func id(_ text: String) -> SPIFFEID {
         try! SPIFFEID(text)
@@ -35,17 +41,17 @@ enum Fixture {
             owner: owner,
             purpose: "serves the payments API",
             environment: "prod",
-            expiresAt: base.addingTimeInterval(86_400 * 30),
+            expiresAt: time(86_400_000 * 30),
             createdBy: "spiffe://example.org/signet/admin/alice",
             createdAt: base,
-            updatedAt: base.addingTimeInterval(60.5),
+            updatedAt: time(60_500),
             revision: 3
         )
     }
 
     static func credential(
         serial: String, kind: CredentialRecord.Kind = .x509SVID,
-        spiffeID: String = "spiffe://example.org/prod/payments/api", issuedAt: Date = base
+        spiffeID: String = "spiffe://example.org/prod/payments/api", issuedAt: Int64 = 0
     ) -> CredentialRecord {
         CredentialRecord(
             serial: serial,
@@ -53,10 +59,10 @@ enum Fixture {
             spiffeID: Self.id(spiffeID),
             entryID: "entry-1",
             publicKeyFingerprint: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
-            notBefore: issuedAt.addingTimeInterval(-30),
-            notAfter: issuedAt.addingTimeInterval(3600),
+            notBefore: time(issuedAt - 30_000),
+            notAfter: time(issuedAt + 3_600_000),
             issuedTo: "spiffe://example.org/agent/node-1",
-            issuedAt: issuedAt,
+            issuedAt: time(issuedAt),
             audience: kind == .jwtSVID ? ["https://bank.example", "spiffe://example.org/prod/ledger"] : []
         )
     }

@@ -12,7 +12,7 @@ struct IssuanceTests {
     func roundTrip() async throws {
         let store = try SQLiteStore.inMemory()
         let x509 = Fixture.credential(serial: "0a1b")
-        let jwt = Fixture.credential(serial: "jti-1", kind: .jwtSVID, issuedAt: Fixture.base.addingTimeInterval(1))
+        let jwt = Fixture.credential(serial: "jti-1", kind: .jwtSVID, issuedAt: 1_000)
         try await store.recordIssuance(x509, event: Fixture.event("svid.x509.issue", subject: "0a1b"))
         try await store.recordIssuance(jwt, event: Fixture.event("svid.jwt.issue", subject: "jti-1"))
         #expect(try await store.credential(serial: "0a1b") == x509)
@@ -40,10 +40,10 @@ struct IssuanceTests {
     func list() async throws {
         let store = try SQLiteStore.inMemory()
         let records = [
-            Fixture.credential(serial: "c", issuedAt: Fixture.base.addingTimeInterval(1)),
-            Fixture.credential(serial: "a", kind: .jwtSVID, issuedAt: Fixture.base.addingTimeInterval(2)),
-            Fixture.credential(serial: "b", spiffeID: "spiffe://example.org/other", issuedAt: Fixture.base),
-            Fixture.credential(serial: "d", issuedAt: Fixture.base.addingTimeInterval(1)),
+            Fixture.credential(serial: "c", issuedAt: 1_000),
+            Fixture.credential(serial: "a", kind: .jwtSVID, issuedAt: 2_000),
+            Fixture.credential(serial: "b", spiffeID: "spiffe://example.org/other", issuedAt: 0),
+            Fixture.credential(serial: "d", issuedAt: 1_000),
         ]
         for record in records {
             try await store.recordIssuance(record, event: Fixture.event("svid.issue", subject: record.serial))

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import SignetCore
 import SignetPKI
 import SignetStore
@@ -43,6 +44,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         case let e as PKIError:
             if case .badCSR = e { return APIError(.badRequest, "bad_csr", e.description) }
             if case .invalidInput = e { return .badRequest(e.description) }
+            if case .unsupported = e { return .badRequest(e.description) }
             return APIError(.internalServerError, "internal", "issuance failed; see the server log")
         case let e as StoreError:
             switch e {
@@ -83,13 +85,15 @@ struct ErrorMappingMiddleware: RouterMiddleware {
     {
         do {
             return try await next(request, context)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "body_too_large", "request body is larger than \(context.maxUploadSize) bytes")
         } catch let error as HTTPError {
-            // Hummingbird's own errors (404 route, 413 body too large, ...): same body shape as ours.
-            let code = error.status == .contentTooLarge ? "body_too_large" : "http_error"
-            let message = error.status == .contentTooLarge
-                ? "request body is larger than \(context.maxUploadSize) bytes"
-                : (error.body ?? error.status.reasonPhrase)
-            throw APIError(error.status, code, message)
+            // Hummingbird's own errors (unknown route, undecodable body, ...): same body shape as ours.
+            switch error.status {
+            case .badRequest: throw APIError.badRequest("request body is not valid JSON: \(error.body ?? "malformed")")
+            case .notFound: throw APIError.notFound("no such endpoint; see README (Endpoints)")
+            default: throw APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
+            }
         } catch {
             let mapped = APIError.from(error)
             if mapped.status == .internalServerError {
