@@ -66,12 +66,13 @@ struct CertificateRenewer: Service {
 
     func run() async throws {
         var adminRenewAt = self.adminRenewAt
+        var retryAt: Date?
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let next = min(identity.renewAt, adminRenewAt)
-            let delay = max(1, next.timeIntervalSinceNow)
+            let next = retryAt ?? min(identity.renewAt, adminRenewAt)
+            let delay = min(max(1, next.timeIntervalSinceNow), 3600)
             do {
                 try await cancelWhenGracefulShutdown {
-                    try await Task.sleep(for: .seconds(min(delay, 3600)))
+                    try await Task.sleep(for: .seconds(delay))
                 }
             } catch {
                 return
@@ -86,9 +87,11 @@ struct CertificateRenewer: Service {
                 if adminRenewAt <= Date() {
                     adminRenewAt = try await authority.ensureBootstrapAdmin()
                 }
+                retryAt = nil
             } catch {
+                // Log once per attempt and back off; the current certificates stay in use until they expire.
                 authority.logger.error("certificate renewal failed; retrying in 60s", metadata: ["error": "\(error)"])
-                adminRenewAt = Date().addingTimeInterval(60)
+                retryAt = Date().addingTimeInterval(60)
             }
         }
     }

@@ -28,7 +28,7 @@ extension SignetAuthority {
             notAfter: svid.certificate.notValidAfter, issuedTo: actor)
         let event = AuditEvent(
             actor: actor, action: "svid.x509.issue", subject: spiffeID.description, outcome: .success,
-            details: ["serial": svid.serialHex, "not_after": ISO8601DateFormatter().string(from: record.notAfter)])
+            details: ["serial": svid.serialHex, "not_after": String(Int64(record.notAfter.timeIntervalSince1970))])
         try await store.recordIssuance(record, event: event)
     }
 
