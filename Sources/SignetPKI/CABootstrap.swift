@@ -12,11 +12,14 @@ public struct CASettings: Sendable {
     public var intermediateLifetime: TimeInterval
     /// An existing enterprise CA that signs Signet's intermediate instead of a self-signed root.
     public var upstream: UpstreamCA?
+    /// Constrain the intermediate to URIs of the trust domain (X509-SVID §4.2). Some verifiers
+    /// (pyca/cryptography) cannot process URI name constraints and refuse such chains.
+    public var nameConstraints: Bool
 
     public init(
         trustDomain: TrustDomain, keyType: KeyType = .p256, organization: String = "Signet",
         rootLifetime: TimeInterval = 10 * 365 * 86400, intermediateLifetime: TimeInterval = 365 * 86400,
-        upstream: UpstreamCA? = nil
+        upstream: UpstreamCA? = nil, nameConstraints: Bool = true
     ) {
         self.trustDomain = trustDomain
         self.keyType = keyType
@@ -24,6 +27,7 @@ public struct CASettings: Sendable {
         self.rootLifetime = rootLifetime
         self.intermediateLifetime = intermediateLifetime
         self.upstream = upstream
+        self.nameConstraints = nameConstraints
     }
 }
 
@@ -76,7 +80,8 @@ public enum CABootstrap {
                 OrganizationName(settings.organization)
                 CommonName("Signet intermediate CA \(settings.trustDomain.name)")
             },
-            publicKey: key.publicKey, trustDomain: settings.trustDomain, pathLength: 0, nameConstrained: true,
+            publicKey: key.publicKey, trustDomain: settings.trustDomain, pathLength: 0,
+            nameConstrained: settings.nameConstraints,
             issuer: parent.subject, issuerKey: rootKey, issuerPublicKey: parent.publicKey,
             notBefore: now.addingTimeInterval(-60), notAfter: notAfter)
         try SecureFile.write(PEM.encode(key), to: keyPath)

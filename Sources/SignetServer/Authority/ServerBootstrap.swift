@@ -26,7 +26,9 @@ enum ServerBootstrap {
         }
         let ca = try CABootstrap.loadOrCreate(
             directory: configuration.caDirectory,
-            settings: CASettings(trustDomain: td, keyType: configuration.caKeyType, upstream: configuration.upstream))
+            settings: CASettings(
+                trustDomain: td, keyType: configuration.caKeyType, upstream: configuration.upstream,
+                nameConstraints: configuration.caNameConstraints))
         let algorithm = JWTAlgorithm(rawValue: configuration.jwtAlgorithm) ?? .es256
         let jwtKeys = try JWTKeyring.loadOrCreate(directory: configuration.jwtDirectory, algorithm: algorithm)
         if try await store.meta("trust_domain") == nil {

@@ -15,7 +15,9 @@ extension SignetAuthority {
     public func mintJWTSVID(spiffeID: SPIFFEID, audience: [String], requestedTTL: Int?, actor: String) async throws
         -> MintedJWT
     {
-        let audience = audience.filter { !$0.isEmpty }
+        guard !audience.contains(where: \.isEmpty) else {
+            throw APIError.badRequest("audience values must be non-empty strings")
+        }
         guard !audience.isEmpty else {
             throw APIError.badRequest("audience is required: name the service(s) the token is for")
         }

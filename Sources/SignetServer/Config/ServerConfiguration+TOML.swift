@@ -11,7 +11,7 @@ extension ServerConfiguration {
     /// data_dir = "./signet-data"
     /// listen = "127.0.0.1:8443"
     /// public_url = "https://signet.example.org:8443"
-    /// [ca]         key_type = "p256"; upstream_cert, upstream_key, upstream_bundle
+    /// [ca]         key_type = "p256"; name_constraints = true; upstream_cert, upstream_key, upstream_bundle
     /// [x509]       default_ttl = "1h"; max_ttl = "1h"
     /// [jwt]        algorithm = "ES256"; default_ttl = "5m"; max_ttl = "5m"
     /// [tls]        dns_names = ["localhost"]; ip_addresses = ["127.0.0.1"]; certificate_ttl = "24h"
@@ -54,7 +54,10 @@ extension ServerConfiguration {
         }
         config.publicURL = reader.string(table, "public_url")
         if let ca = reader.table(table, "ca") {
-            reader.check(ca, allowed: ["key_type", "upstream_cert", "upstream_key", "upstream_bundle"], section: "ca")
+            reader.check(
+                ca, allowed: ["key_type", "upstream_cert", "upstream_key", "upstream_bundle", "name_constraints"],
+                section: "ca")
+            if let v = reader.bool(ca, "name_constraints") { config.caNameConstraints = v }
             if let kt = reader.string(ca, "key_type") {
                 do { config.caKeyType = try KeyType(parsing: kt) } catch { reader.problems.append("ca.key_type: \(error)") }
             }
@@ -132,6 +135,15 @@ struct TOMLReader {
             return nil
         }
         return s
+    }
+
+    mutating func bool(_ table: TOMLTable, _ key: String) -> Bool? {
+        guard let value = table[key] else { return nil }
+        guard let b = value.bool else {
+            problems.append("\(source): '\(key)' must be true or false")
+            return nil
+        }
+        return b
     }
 
     mutating func int(_ table: TOMLTable, _ key: String) -> Int? {

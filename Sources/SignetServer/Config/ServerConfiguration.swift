@@ -13,6 +13,8 @@ public struct ServerConfiguration: Sendable {
     public var publicURL: String?
     public var caKeyType: KeyType
     public var upstream: UpstreamCA?
+    /// URI name constraints on the intermediate (on by default; applies when the intermediate is created).
+    public var caNameConstraints: Bool
     public var x509DefaultTTL: Int
     public var x509MaxTTL: Int
     public var jwtDefaultTTL: Int
@@ -39,6 +41,7 @@ public struct ServerConfiguration: Sendable {
         publicURL = nil
         caKeyType = .p256
         upstream = nil
+        caNameConstraints = true
         x509DefaultTTL = 3600
         x509MaxTTL = 3600
         jwtDefaultTTL = 300

@@ -1,0 +1,73 @@
+"""Fixtures for the Signet interoperability suite.
+
+`server` is the one long-lived Signet (trust domain example.org) most tests
+share; `other_server` is a second, independent trust domain (other.org) used to
+prove that trust does not leak between domains. Tests that need a special
+configuration start their own short-lived server with `spawn_server`.
+Every server is stopped with SIGTERM and must exit 0 within 10 s.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from harness import SIGNET_BIN, SignetServer  # noqa: E402
+
+
+def pytest_configure(config):
+    if not (os.path.isfile(SIGNET_BIN) and os.access(SIGNET_BIN, os.X_OK)):
+        raise pytest.UsageError(
+            f"signet binary not found at {SIGNET_BIN}: build it with `swift build --product signet` "
+            "or point SIGNET_BIN at it")
+
+
+def _session_server(tmp_path_factory, name: str, trust_domain: str):
+    server = SignetServer(tmp_path_factory.mktemp(name) / "data", trust_domain).start()
+    try:
+        yield server
+    finally:
+        server.stop_cleanly()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The shared Signet server for trust domain example.org."""
+    yield from _session_server(tmp_path_factory, "signet-main", "example.org")
+
+
+@pytest.fixture(scope="session")
+def other_server(tmp_path_factory):
+    """An independent Signet server for trust domain other.org."""
+    yield from _session_server(tmp_path_factory, "signet-other", "other.org")
+
+
+@pytest.fixture
+def spawn_server(tmp_path):
+    """Factory for short-lived servers with special settings; all are stopped (and must exit 0) afterwards."""
+    started: list[SignetServer] = []
+
+    def spawn(name: str = "data", trust_domain: str | None = "example.org", **kw) -> SignetServer:
+        s = SignetServer(tmp_path / name, trust_domain, **kw).start()
+        started.append(s)
+        return s
+
+    yield spawn
+    for s in started:
+        if s.proc is not None and s.proc.poll() is None:
+            s.stop_cleanly()
+
+
+@pytest.fixture(scope="session")
+def workload(server, tmp_path_factory):
+    """A registered workload with a minted X.509-SVID (via the CLI): (spiffe_id, svid_dir)."""
+    spiffe_id = "spiffe://example.org/prod/interop-workload"
+    server.create_entry(spiffe_id, "--dns-name", "workload.example.org", "--selector", "unix:uid:1000")
+    out = tmp_path_factory.mktemp("workload-svid")
+    server.mint_x509(spiffe_id, out)
+    return spiffe_id, out
