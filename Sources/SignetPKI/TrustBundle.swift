@@ -55,6 +55,15 @@ public struct TrustBundle: Sendable {
         return Array(try Self.encoder.encode(document))
     }
 
+    /// The JWT bundle alone (only `jwt-svid` keys, each with its `kid`): what the Workload API's
+    /// FetchJWTBundles serves, since SPIFFE clients parse it as a JWT key set and refuse keys without a kid.
+    public func jwtBundleJSON() throws -> [UInt8] {
+        let document = Document(
+            keys: jwtAuthorities.map { $0.jwk(use: "jwt-svid", includeAlg: false) }, spiffeSequence: sequence,
+            spiffeRefreshHint: refreshHint)
+        return Array(try Self.encoder.encode(document))
+    }
+
     /// A plain JWKS (RFC 7517) of the JWT keys for OIDC relying parties: `use: sig` and `alg` on each key.
     public func jwksJSON() throws -> [UInt8] {
         struct JWKS: Encodable { let keys: [JWK] }
@@ -109,7 +118,8 @@ public struct TrustBundle: Sendable {
         return Fingerprint.hex(hasher.finalize())
     }
 
-    static func der(_ cert: Certificate) throws -> [UInt8] {
+    /// DER bytes of a certificate.
+    public static func der(_ cert: Certificate) throws -> [UInt8] {
         var serializer = DER.Serializer()
         try serializer.serialize(cert)
         return serializer.serializedBytes

@@ -21,6 +21,7 @@ public enum SignetServer {
         let identity = try ServerTLSIdentity(
             chainPEM: tls.chainPEM, keyPEM: tls.keyPEM, notBefore: tls.notBefore, notAfter: tls.notAfter)
         let adminRenewAt = try await authority.ensureBootstrapAdmin()
+        try await authority.loadAgentState()
 
         let router = makeRouter(authority: authority)
         let app = Application(
@@ -40,7 +41,8 @@ public enum SignetServer {
         let renewer = CertificateRenewer(authority: authority, identity: identity, adminRenewAt: adminRenewAt)
         let group = ServiceGroup(
             configuration: .init(
-                services: [app, renewer], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                // Shut down in reverse order: long polls are released before the HTTP server drains.
+                services: [app, renewer, LongPollReleaser(authority: authority)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped")
     }
@@ -54,7 +56,22 @@ public enum SignetServer {
         X509SVIDRoutes(authority: authority).register(on: v1)
         JWTSVIDRoutes(authority: authority).register(on: v1)
         AuditRoutes(authority: authority).register(on: v1)
+        AgentAdminRoutes(authority: authority).register(on: v1)
+        // Node agents: attestation needs no client certificate; everything else needs an agent SVID.
+        AgentAttestationRoutes(authority: authority).register(on: router.group("agent/v1/attest"))
+        let agentAPI = router.group("agent/v1").add(middleware: AgentAuthMiddleware(authority: authority))
+        AgentRoutes(authority: authority).register(on: agentAPI)
         return router
+    }
+}
+
+/// Releases agents' waiting syncs when shutdown begins, so SIGTERM is not held up to 30 s by long polls.
+struct LongPollReleaser: Service {
+    let authority: SignetAuthority
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        authority.entryIndex.releaseWaitersForShutdown()
     }
 }
 

@@ -12,6 +12,9 @@ enum Schema {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: v1)
         }
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: v2)
+        }
         return migrator
     }()
 
@@ -99,6 +102,34 @@ enum Schema {
         CREATE TABLE meta (
             key TEXT PRIMARY KEY NOT NULL,
             value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
+
+    // v2: node agents. Join tokens keep only the SHA-256 of the secret; an agent
+    // row is keyed by its SPIFFE ID, so re-attesting replaces it.
+    static let v2 = """
+        CREATE TABLE join_tokens (
+            id TEXT PRIMARY KEY NOT NULL,
+            secret_hash TEXT NOT NULL,
+            spiffe_id TEXT,
+            created_by TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            used_at INTEGER,
+            used_by TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX join_tokens_expires_at ON join_tokens(expires_at);
+
+        CREATE TABLE agents (
+            id TEXT PRIMARY KEY NOT NULL,
+            attestation_type TEXT NOT NULL,
+            -- JSON array of "type:value", sorted.
+            selectors TEXT NOT NULL,
+            serial TEXT NOT NULL,
+            svid_expires_at INTEGER NOT NULL,
+            attested_at INTEGER NOT NULL,
+            last_seen_at INTEGER NOT NULL,
+            evicted INTEGER NOT NULL
         ) WITHOUT ROWID;
         """
 }

@@ -44,6 +44,24 @@ public protocol Store: Sendable {
     /// Small durable key/value facts the server keeps (trust domain, bundle sequence, ...).
     func meta(_ key: String) async throws -> String?
     func setMeta(_ key: String, to value: String, event: AuditEvent?) async throws
+
+    // MARK: Node agents
+
+    /// Stores a new join token (its secret only as a hash). Throws ``StoreError/conflict(_:)`` when the id is taken.
+    func createJoinToken(_ token: JoinToken, event: AuditEvent) async throws
+    /// Atomically marks a token used by `agentID` and returns it, appending `event` only on success.
+    /// Unknown id or wrong secret: ``StoreError/notFound(_:)``; already used or expired at `now`:
+    /// ``StoreError/conflict(_:)``. Of concurrent calls for one token, exactly one succeeds.
+    func consumeJoinToken(id: String, secretHash: String, agentID: SPIFFEID, now: Date, event: AuditEvent)
+        async throws -> JoinToken
+    func joinToken(id: String) async throws -> JoinToken?
+    /// Inserts or replaces (by SPIFFE ID) an agent record, with its event.
+    func saveAgent(_ agent: AgentRecord, event: AuditEvent) async throws
+    func agent(id: SPIFFEID) async throws -> AgentRecord?
+    /// Every agent, evicted ones included, ordered by SPIFFE ID.
+    func listAgents() async throws -> [AgentRecord]
+    /// Appends events that accompany no state change, in one transaction (all or none).
+    func appendEvents(_ events: [AuditEvent]) async throws
 }
 
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -12,6 +12,6 @@ struct Signet: AsyncParsableCommand {
             """,
         subcommands: [
             ServerCommand.self, EntryCommand.self, X509Command.self, JWTCommand.self, BundleCommand.self,
-            AuditCommand.self, BenchCommand.self,
+            AuditCommand.self, BenchCommand.self, APICommand.self, TokenCommand.self, AgentCommand.self,
         ])
 }

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-DEFAULT_BIN = "/work/main/.build/debug/signet"
+DEFAULT_BIN = str(Path(__file__).resolve().parents[2] / ".build" / "debug" / "signet")
 SIGNET_BIN = os.environ.get("SIGNET_BIN") or DEFAULT_BIN
 
 #: Longest any single CLI call may take before the test fails instead of hanging.
@@ -68,12 +68,13 @@ class SignetServer:
 
     def __init__(self, data_dir: Path, trust_domain: Optional[str] = "example.org", *,
                  config: Optional[str] = None, public_url: Optional[str] = None,
-                 extra_args: Iterable[str] = ()):
+                 extra_args: Iterable[str] = (), listen: str = "127.0.0.1:0"):
         self.data_dir = Path(data_dir)
         self.trust_domain = trust_domain
         self.config_text = config
         self.public_url = public_url
         self.extra_args = list(extra_args)
+        self.listen = listen
         self.proc: Optional[subprocess.Popen] = None
         self.url: Optional[str] = None
         self._log_dir = self.data_dir.parent / (self.data_dir.name + ".logs")
@@ -81,7 +82,7 @@ class SignetServer:
     # -- lifecycle --------------------------------------------------------
 
     def command(self) -> list[str]:
-        cmd = [SIGNET_BIN, "server", "--data-dir", str(self.data_dir), "--listen", "127.0.0.1:0"]
+        cmd = [SIGNET_BIN, "server", "--data-dir", str(self.data_dir), "--listen", self.listen]
         if self.trust_domain is not None:
             cmd += ["--trust-domain", self.trust_domain]
         if self.config_text is not None:

@@ -16,6 +16,7 @@ extension SignetAuthority {
             actor: actor, action: "entry.create", subject: entry.id, outcome: .success,
             details: ["spiffe_id": entry.spiffeID.description, "owner": entry.owner])
         try await store.createEntry(entry, event: event)
+        entryIndex.upsert(entry)
         return entry
     }
 
@@ -37,12 +38,15 @@ extension SignetAuthority {
             actor: actor, action: "entry.update", subject: entry.id, outcome: .success,
             details: ["spiffe_id": entry.spiffeID.description, "revision": "\(entry.revision)"])
         try await store.updateEntry(entry, event: event)
+        entryIndex.upsert(entry)
         return entry
     }
 
     public func deleteEntry(id: String, actor: String) async throws -> RegistrationEntry {
         let event = AuditEvent(actor: actor, action: "entry.delete", subject: id, outcome: .success)
-        return try await store.deleteEntry(id: id, event: event)
+        let deleted = try await store.deleteEntry(id: id, event: event)
+        entryIndex.remove(id: id)
+        return deleted
     }
 
     /// Refusals are recorded too: a rejected change is still an admin action worth seeing.

@@ -14,6 +14,12 @@ public final class SignetAuthority: Sendable {
     public let policy: GovernancePolicy
     public let logger: Logger
     let state: Mutex<State>
+    /// Attested node agents, in memory so agent requests authenticate without a database read.
+    let agentRegistry: AgentRegistry
+    /// Every entry by parent, with a change log, so agent syncs cost what changed (see `Agents/`).
+    let entryIndex: EntryIndex
+    /// Outstanding x509pop attestation challenges.
+    let x509popChallenges: X509PoPChallenges
 
     struct State {
         var ca: CertificateAuthority
@@ -32,6 +38,9 @@ public final class SignetAuthority: Sendable {
         self.policy = try configuration.governancePolicy()
         self.logger = logger
         self.state = Mutex(State(ca: ca, jwtKeys: jwtKeys, bundle: bundle, boundPort: configuration.listenPort))
+        self.agentRegistry = AgentRegistry()
+        self.entryIndex = EntryIndex(serverID: try SPIFFEID(trustDomain: configuration.trustDomain, path: "/signet/server"))
+        self.x509popChallenges = X509PoPChallenges()
     }
 
     public var trustDomain: TrustDomain { configuration.trustDomain }

@@ -14,7 +14,7 @@ import X509
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Built-in benchmarks that print a ratio against a same-run baseline.",
-        subcommands: [Issue.self])
+        subcommands: [Issue.self, Agent.self])
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,29 +36,12 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ValidationError("--concurrency must list numbers between 1 and 1024, e.g. 1,8,32")
             }
             let phase = Duration.seconds(seconds)
-            let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("signet-bench-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: dataDir) }
-
-            var config = ServerConfiguration(trustDomain: try TrustDomain("bench.signet.test"))
-            config.dataDirectory = dataDir
-            config.listenPort = 0
-            config.logLevel = "error"
-            var logger = Logger(label: "signet-bench")
-            logger.logLevel = .error
-            let ready = AsyncStream<Int>.makeStream()
-            let serverTask = Task {
-                try await SignetServer.run(configuration: config, logger: logger) { port in ready.continuation.yield(port) }
-            }
-            var iterator = ready.stream.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw CLIError("bench server did not start") }
-            defer { serverTask.cancel() }
-
-            let client = try Self.makeClient(dataDir: dataDir, connections: levels.max() ?? 32)
+            let server = try await BenchServer.start(connections: levels.max() ?? 32)
             do {
-                try await measure(client: client, port: port, levels: levels, phase: phase)
-                try await client.shutdown()
+                try await measure(client: server.admin, port: server.port, levels: levels, phase: phase)
+                await server.stop()
             } catch {
-                try? await client.shutdown()
+                await server.stop()
                 throw error
             }
         }
@@ -90,6 +73,13 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 results.append((PhaseResult(name: "x509-svid", concurrency: level, latenciesNanos: lat, seconds: secs), x509Ceiling))
             }
+            // The transport alone (TLS record layer, HTTP/1.1, routing, no crypto or store): the floor under both paths.
+            for level in levels {
+                let (lat, secs) = try await runClosedLoop(concurrency: level, duration: phase) { _ in
+                    _ = try await Self.get(client, base + "/healthz")
+                }
+                results.append((PhaseResult(name: "https-get", concurrency: level, latenciesNanos: lat, seconds: secs), .nan))
+            }
             let jwtCeiling = await CryptoCeiling.measure(.es256Sign, duration: phase)
             for level in levels {
                 let (lat, secs) = try await runClosedLoop(concurrency: level, duration: phase) { _ in
@@ -113,7 +103,9 @@ struct BenchCommand: AsyncParsableCommand {
                         case ratio
                     }
                 }
-                let rows = results.map { Row(cores: cores, result: $0.0, ceilingPerSecond: $0.1, ratio: $0.0.perSecond / $0.1) }
+                let rows = results.filter { !$0.1.isNaN }.map {
+                    Row(cores: cores, result: $0.0, ceilingPerSecond: $0.1, ratio: $0.0.perSecond / $0.1)
+                }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
                 print(String(decoding: try! encoder.encode(rows), as: UTF8.self))
@@ -124,7 +116,8 @@ struct BenchCommand: AsyncParsableCommand {
             for (r, ceiling) in results {
                 rows.append([
                     r.name, String(r.concurrency), String(r.operations), String(format: "%.0f", r.perSecond),
-                    String(format: "%.0f", ceiling), String(format: "%.0f%%", 100 * r.perSecond / ceiling),
+                    ceiling.isNaN ? "-" : String(format: "%.0f", ceiling),
+                    ceiling.isNaN ? "-" : String(format: "%.0f%%", 100 * r.perSecond / ceiling),
                     String(format: "%.2f", r.p50Milliseconds), String(format: "%.2f", r.p99Milliseconds),
                 ])
             }
@@ -132,14 +125,10 @@ struct BenchCommand: AsyncParsableCommand {
             print("ceiling: x509 = P-256 CSR verify + P-256 sign on all cores; jwt = one ES256 sign on all cores (swift-crypto, same run)")
         }
 
-        static func makeClient(dataDir: String, connections: Int) throws -> HTTPClient {
-            var tls = TLSConfiguration.makeClientConfiguration()
-            tls.trustRoots = .file(dataDir + "/admin/bundle.pem")
-            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(dataDir + "/admin/admin.pem").map { .certificate($0) }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: dataDir + "/admin/admin.key", format: .pem))
-            var config = HTTPClient.Configuration(tlsConfiguration: tls)
-            config.connectionPool = .init(idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, connections))
-            return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        static func get(_ client: HTTPClient, _ url: String) async throws {
+            let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+            _ = try await response.body.collect(upTo: 1 << 16)
+            guard response.status.code == 200 else { throw CLIError("GET \(url) failed: \(response.status.code)") }
         }
 
         static func post(_ client: HTTPClient, _ url: String, _ body: [String: Any], expect: UInt = 200) async throws -> Data {
