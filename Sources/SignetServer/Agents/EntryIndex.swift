@@ -31,6 +31,8 @@ final class EntryIndex: Sendable {
         var loaded = false
         var entries: [String: RegistrationEntry] = [:]
         var byParent: [SPIFFEID: Set<String>] = [:]
+        /// Entries by the SPIFFE ID they grant: the issuance path's lookup, served from memory.
+        var bySPIFFEID: [SPIFFEID: Set<String>] = [:]
         /// Node-alias entry ids keyed by their smallest selector: an alias can only match an
         /// agent that has that selector, so matching looks at few aliases.
         var aliasesByFirstSelector: [Selector: Set<String>] = [:]
@@ -66,6 +68,17 @@ final class EntryIndex: Sendable {
     }
 
     var isLoaded: Bool { state.withLock { $0.loaded } }
+
+    /// The entries granting `spiffeID`, ordered by id (the same order the store returns).
+    func entries(spiffeID: SPIFFEID) -> [RegistrationEntry] {
+        state.withLock { state in
+            (state.bySPIFFEID[spiffeID] ?? []).sorted().compactMap { state.entries[$0] }
+        }
+    }
+
+    func entry(id: String) -> RegistrationEntry? {
+        state.withLock { $0.entries[id] }
+    }
     var revision: Int { state.withLock { $0.revision } }
 
     /// Fills the index from the store at start. Entries applied before (none, normally) are kept.
@@ -126,6 +139,7 @@ final class EntryIndex: Sendable {
 
     private func insert(_ entry: RegistrationEntry, into state: inout State) {
         state.entries[entry.id] = entry
+        state.bySPIFFEID[entry.spiffeID, default: []].insert(entry.id)
         if let parent = entry.parentID { state.byParent[parent, default: []].insert(entry.id) }
         if isAlias(entry), let first = entry.selectors.min() {
             state.aliasesByFirstSelector[first, default: []].insert(entry.id)
@@ -134,6 +148,8 @@ final class EntryIndex: Sendable {
 
     private func remove(_ entry: RegistrationEntry, from state: inout State) {
         state.entries[entry.id] = nil
+        state.bySPIFFEID[entry.spiffeID]?.remove(entry.id)
+        if state.bySPIFFEID[entry.spiffeID]?.isEmpty == true { state.bySPIFFEID[entry.spiffeID] = nil }
         if let parent = entry.parentID {
             state.byParent[parent]?.remove(entry.id)
             if state.byParent[parent]?.isEmpty == true { state.byParent[parent] = nil }

@@ -38,13 +38,17 @@ extension SignetAuthority {
     {
         let now = Date()
         let candidates: [RegistrationEntry]
+        // Served from the in-memory index (kept in step with every committed entry change); the
+        // store is the fallback only before the index has been loaded.
+        let indexed = entryIndex.isLoaded
         if let entryID {
-            guard let entry = try await store.entry(id: entryID), entry.spiffeID == spiffeID else {
+            let found = indexed ? entryIndex.entry(id: entryID) : try await store.entry(id: entryID)
+            guard let entry = found, entry.spiffeID == spiffeID else {
                 throw await deny(actor, action, spiffeID, "entry \(entryID) does not exist or is not for \(spiffeID)")
             }
             candidates = [entry]
         } else {
-            candidates = try await store.entries(spiffeID: spiffeID)
+            candidates = indexed ? entryIndex.entries(spiffeID: spiffeID) : try await store.entries(spiffeID: spiffeID)
         }
         guard !candidates.isEmpty else {
             throw await deny(
