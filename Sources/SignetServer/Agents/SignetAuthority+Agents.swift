@@ -104,13 +104,13 @@ extension SignetAuthority {
         return record
     }
 
-    /// An agent SVID: the agent's ID only, no DNS names, `AgentSettings.agentSVIDTTL`
+    /// An agent SVID: the agent's ID only, no DNS names, `configuration.agentSVIDTTL`
     /// (system identities are not bound by the workload maximum). Recorded before it is returned.
     private func issueAgentSVID(_ agentID: SPIFFEID, publicKey: Certificate.PublicKey, now: Date) async throws
         -> IssuedX509SVID
     {
         let svid = try ca.issueX509SVID(
-            X509SVIDRequest(spiffeID: agentID, publicKey: publicKey, ttl: AgentSettings.agentSVIDTTL, now: now))
+            X509SVIDRequest(spiffeID: agentID, publicKey: publicKey, ttl: configuration.agentSVIDTTL, now: now))
         try await recordX509(svid, spiffeID: agentID, entryID: nil, actor: agentID.description)
         return svid
     }

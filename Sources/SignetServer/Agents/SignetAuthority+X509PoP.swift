@@ -55,10 +55,10 @@ extension SignetAuthority {
 
     /// Parses the node's chain (leaf first) and validates it against the configured node CAs.
     private func validatedNodeChain(_ pem: String) async throws -> ([Certificate], [UInt8]) {
-        guard let path = AgentSettings.x509popCABundlePath else {
+        guard let path = configuration.x509popCABundle else {
             throw await refuseAttestation(
                 type: "x509pop", subject: "x509pop",
-                reason: "x509pop attestation is not enabled on this server: set \(AgentSettings.x509popCABundleVariable) to a PEM file of the CAs that sign node certificates, or use a join token")
+                reason: "x509pop attestation is not enabled on this server: set [agent] x509pop_ca_bundle in the configuration to a PEM file of the CAs that sign node certificates, or use a join token")
         }
         let roots: [Certificate]
         do {
@@ -97,7 +97,7 @@ extension SignetAuthority {
         }
         let result = await verifier.validate(leaf: leaf, intermediates: CertificateStore(Array(certificates.dropFirst())))
         guard case .validCertificate(let chain) = result else {
-            var reason = "the node certificate does not chain to a CA in \(AgentSettings.x509popCABundleVariable)"
+            var reason = "the node certificate does not chain to a CA in [agent] x509pop_ca_bundle"
             if case .couldNotValidate(let failures) = result, let first = failures.first {
                 reason += " (\(first.policyFailureReason))"
             }

@@ -29,6 +29,11 @@ public struct ServerConfiguration: Sendable {
     /// SPIFFE IDs (besides `spiffe://TD/signet/admin/...`) allowed to use the admin API.
     public var adminIDs: [String]
     public var bootstrapAdminTTL: Int
+    /// Lifetime of node agents' own X.509-SVIDs (they renew at half-life).
+    public var agentSVIDTTL: Int
+    /// PEM file of the CAs that sign node certificates for x509pop attestation; nil disables x509pop.
+    /// Read on each attestation, so the file can be rotated without a restart.
+    public var x509popCABundle: String?
     public var bundleRefreshHint: Int
     public var maxRequestBodyBytes: Int
     public var logLevel: String
@@ -54,6 +59,8 @@ public struct ServerConfiguration: Sendable {
         environments = []
         adminIDs = []
         bootstrapAdminTTL = 24 * 3600
+        agentSVIDTTL = 3600
+        x509popCABundle = nil
         bundleRefreshHint = 300
         maxRequestBodyBytes = 64 * 1024
         logLevel = "info"
@@ -94,6 +101,7 @@ public struct ServerConfiguration: Sendable {
             } catch { problems.append("admin id: \(error.description)") }
         }
         if let publicURL, !(publicURL.hasPrefix("https://")) { problems.append("public_url must start with https://") }
+        if agentSVIDTTL < 60 || agentSVIDTTL > 7 * 86400 { problems.append("agent.svid_ttl must be between 1m and 7d") }
         if maxRequestBodyBytes < 1024 { problems.append("max_request_body must be at least 1024 bytes") }
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
     }
