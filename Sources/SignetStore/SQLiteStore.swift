@@ -30,14 +30,14 @@ public final class SQLiteStore: Store {
     /// A new file is created with mode 0600: the inventory and audit log are
     /// not for other local users. The parent directory must exist; Signet does
     /// not guess where state should live.
-    public convenience init(path: String) throws {
+    public convenience init(path: String, durability: Durability = .full) throws {
         try Self.createPrivateFile(at: path)
-        let pool = try DatabasePool(path: path, configuration: Self.configuration())
+        let pool = try DatabasePool(path: path, configuration: Self.configuration(durability))
         // DatabasePool sets `synchronous=NORMAL` on its writer when it enables WAL,
         // after `prepareDatabase` ran. NORMAL can lose the last commits on power
         // loss, so restore FULL on the one connection that commits.
         try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(durability.pragma)")
         }
         try self.init(writer: pool)
     }
@@ -53,13 +53,24 @@ public final class SQLiteStore: Store {
         self.issuances = IssuanceBatcher(writer: writer)
     }
 
-    static func configuration() -> Configuration {
+    /// What a commit waits for.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// fsync on every commit (group-committed): a returned credential survives power loss. The default.
+        case full
+        /// No fsync per commit (WAL): survives a crash of Signet itself, but the last commits can be
+        /// lost if the machine loses power. For deployments that accept that for throughput.
+        case normal
+
+        var pragma: String { self == .full ? "FULL" : "NORMAL" }
+    }
+
+    static func configuration(_ durability: Durability = .full) -> Configuration {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(busyTimeout)
         config.label = "signet.store"
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA synchronous = \(durability.pragma)")
         }
         return config
     }

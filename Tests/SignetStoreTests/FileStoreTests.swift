@@ -46,6 +46,18 @@ struct FileStoreTests {
         }
     }
 
+    @Test("durability normal: no fsync per commit, still WAL")
+    func normalDurability() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteStore(path: directory.appendingPathComponent("signet.db").path, durability: .normal)
+            let (journal, synchronous) = try await store.writer.writeWithoutTransaction { db in
+                (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
+            }
+            #expect(journal == "wal")
+            #expect(synchronous == 1)  // NORMAL
+        }
+    }
+
     @Test("opening the same file again (also while open) migrates once")
     func migrationsIdempotent() async throws {
         try await withTemporaryDirectory { directory in

@@ -14,7 +14,8 @@ enum ServerBootstrap {
     static func start(configuration: ServerConfiguration, logger: Logger) async throws -> SignetAuthority {
         try configuration.validate()
         try SecureFile.makeDirectory(configuration.dataDirectory)
-        let store = try SQLiteStore(path: configuration.databasePath)
+        let store = try SQLiteStore(
+            path: configuration.databasePath, durability: SQLiteStore.Durability(rawValue: configuration.storeDurability) ?? .full)
 
         let td = configuration.trustDomain
         if let recorded = try await store.meta("trust_domain") {

@@ -17,6 +17,7 @@ extension ServerConfiguration {
     /// [tls]        dns_names = ["localhost"]; ip_addresses = ["127.0.0.1"]; certificate_ttl = "24h"
     /// [governance] naming_rules = ["spiffe://{td}/{env}/{team}/{service}"]; environments = ["prod", "dev"]
     /// [admin]      ids = [...]; bootstrap_ttl = "24h"
+    /// [store]      synchronous = "full"   # or "normal": no fsync per commit
     /// [agent]      svid_ttl = "1h"; x509pop_ca_bundle = "/etc/signet/node-ca.pem"
     /// [server]     bundle_refresh_hint = "5m"; max_request_body = 65536; log_level = "info"
     /// ```
@@ -40,7 +41,7 @@ extension ServerConfiguration {
         var reader = TOMLReader(source: source)
         var config = ServerConfiguration()
         reader.check(table, allowed: ["trust_domain", "data_dir", "listen", "public_url", "ca", "x509", "jwt", "tls",
-                                     "governance", "admin", "server", "agent"], section: "")
+                                     "governance", "admin", "server", "agent", "store"], section: "")
         if let td = reader.string(table, "trust_domain") {
             do { config.trustDomain = try TrustDomain(td) } catch { reader.problems.append("trust_domain: \(error.description)") }
         }
@@ -96,6 +97,10 @@ extension ServerConfiguration {
             reader.check(admin, allowed: ["ids", "bootstrap_ttl"], section: "admin")
             if let v = reader.strings(admin, "ids") { config.adminIDs = v }
             if let v = reader.duration(admin, "bootstrap_ttl") { config.bootstrapAdminTTL = v }
+        }
+        if let store = reader.table(table, "store") {
+            reader.check(store, allowed: ["synchronous"], section: "store")
+            if let v = reader.string(store, "synchronous") { config.storeDurability = v.lowercased() }
         }
         if let agent = reader.table(table, "agent") {
             reader.check(agent, allowed: ["svid_ttl", "x509pop_ca_bundle"], section: "agent")

@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var bundleRefreshHint: Int
     public var maxRequestBodyBytes: Int
     public var logLevel: String
+    /// `full` (default): every issued credential's record is fsynced before it is returned.
+    public var storeDurability: String
 
     public init(trustDomain: TrustDomain = try! TrustDomain("signet.internal")) {
         self.trustDomain = trustDomain
@@ -64,6 +66,7 @@ public struct ServerConfiguration: Sendable {
         bundleRefreshHint = 300
         maxRequestBodyBytes = 64 * 1024
         logLevel = "info"
+        storeDurability = "full"
     }
 
     /// The OIDC issuer and base of every URL Signet publishes.
@@ -102,6 +105,9 @@ public struct ServerConfiguration: Sendable {
         }
         if let publicURL, !(publicURL.hasPrefix("https://")) { problems.append("public_url must start with https://") }
         if agentSVIDTTL < 60 || agentSVIDTTL > 7 * 86400 { problems.append("agent.svid_ttl must be between 1m and 7d") }
+        if !["full", "normal"].contains(storeDurability) {
+            problems.append("store.synchronous '\(storeDurability)' must be full or normal")
+        }
         if maxRequestBodyBytes < 1024 { problems.append("max_request_body must be at least 1024 bytes") }
         if !problems.isEmpty { throw ConfigurationError(problems: problems) }
     }

@@ -18,12 +18,15 @@ struct BenchServer {
 
     var baseURL: String { "https://localhost:\(port)" }
 
-    static func start(trustDomain: String = "bench.signet.test", connections: Int = 64) async throws -> BenchServer {
+    static func start(trustDomain: String = "bench.signet.test", connections: Int = 64, durability: String = "full")
+        async throws -> BenchServer
+    {
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("signet-bench-\(UUID().uuidString)").path
         var config = ServerConfiguration(trustDomain: try TrustDomain(trustDomain))
         config.dataDirectory = dataDir
         config.listenPort = 0
         config.logLevel = "error"
+        config.storeDurability = durability
         var logger = Logger(label: "signet-bench")
         logger.logLevel = .critical
         let (stream, continuation) = AsyncStream<Int>.makeStream()

@@ -74,6 +74,9 @@ struct WorkloadFetchBench {
             }
             print("\nWorkload API on cached identities (one gRPC connection per client, \(seconds)s per cell)")
             Table.print(rows)
+            // Graceful, never by cancelling serve(): cancelling NIO's serving task while accepted
+            // connections are still buffered traps (swift-nio #3481). The agent's server does the same.
+            bare.beginGracefulShutdown()
             group.cancelAll()
         }
         await agent.shutdown()

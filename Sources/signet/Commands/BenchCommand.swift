@@ -28,6 +28,7 @@ struct BenchCommand: AsyncParsableCommand {
                 """)
         @Option(help: "Seconds per phase.") var seconds: Int = 5
         @Option(help: "Comma-separated concurrency levels.") var concurrency: String = "1,8,32"
+        @Option(help: "Store durability: full (fsync per commit, the default) or normal.") var synchronous: String = "full"
         @Option(help: "Output format.") var output: OutputFormat = .table
 
         func run() async throws {
@@ -36,7 +37,7 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ValidationError("--concurrency must list numbers between 1 and 1024, e.g. 1,8,32")
             }
             let phase = Duration.seconds(seconds)
-            let server = try await BenchServer.start(connections: levels.max() ?? 32)
+            let server = try await BenchServer.start(connections: levels.max() ?? 32, durability: synchronous)
             do {
                 try await measure(client: server.admin, port: server.port, levels: levels, phase: phase)
                 await server.stop()
