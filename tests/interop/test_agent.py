@@ -44,6 +44,7 @@ class SignetAgent:
                "--socket", str(self.socket), "--data-dir", str(self.data_dir), "--log-level", "debug"]
         if self.join_token:
             cmd += ["--join-token", self.join_token]
+        cmd += self.start_args
         self.work.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -89,6 +90,7 @@ class SignetAgent:
         return ours[0]
 
     token_id = ""
+    start_args: list = []
 
 
 def create_token(server: SignetServer) -> tuple[str, str]:
@@ -442,3 +444,59 @@ def test_used_token_is_refused(server, tmp_path):
     assert "already used" in str(e.value), str(e.value)
     denied = server.events("agent.attest")
     assert any(ev["outcome"] == "denied" for ev in denied), denied
+
+
+def test_x509pop_attestation_with_a_real_agent(tmp_path):
+    """A node holding a certificate from a CA the server trusts attests with x509pop (no token)."""
+    import datetime
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "node CA")])
+    ca = (cx509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(cx509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+          .not_valid_after(now + datetime.timedelta(days=1))
+          .add_extension(cx509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(cx509.KeyUsage(True, False, False, False, False, True, True, False, False), critical=True)
+          .sign(ca_key, hashes.SHA256()))
+    node_key = ec.generate_private_key(ec.SECP256R1())
+    node = (cx509.CertificateBuilder()
+            .subject_name(cx509.Name([cx509.NameAttribute(NameOID.COMMON_NAME, "web-7")]))
+            .issuer_name(ca_name).public_key(node_key.public_key()).serial_number(cx509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=1)).not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(cx509.SubjectAlternativeName([cx509.DNSName("web-7.example.org")]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    (pki / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (pki / "node.pem").write_bytes(node.public_bytes(serialization.Encoding.PEM))
+    (pki / "node.key").write_bytes(node_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    srv = SignetServer(tmp_path / "srv" / "data", "example.org",
+                       config=f'[agent]\nx509pop_ca_bundle = "{pki / "ca.pem"}"\n').start()
+    agent = SignetAgent(srv, tmp_path / "agent", None)
+    agent.start_args = ["--x509pop-cert", str(pki / "node.pem"), "--x509pop-key", str(pki / "node.key")]
+    try:
+        agent.start()
+        listed = srv.cli_json("agent", "list")["agents"]
+        assert len(listed) == 1, listed
+        record = listed[0]
+        assert record["attestation_type"] == "x509pop"
+        assert record["id"].startswith("spiffe://example.org/signet/agent/x509pop/")
+        assert "x509pop:subject:cn:web-7" in record["selectors"]
+        assert "x509pop:san:dns:web-7.example.org" in record["selectors"]
+        # A node alias on its selectors hands its entries to this agent (and any node like it).
+        alias = "spiffe://example.org/nodes/web"
+        srv.create_entry(alias, "--parent-id", "spiffe://example.org/signet/server",
+                         "--selector", "x509pop:subject:cn:web-7")
+        workload = f"spiffe://example.org/prod/{unique('pop')}"
+        srv.create_entry(workload, "--parent-id", alias, "--selector", f"unix:uid:{os.getuid()}")
+        svid = wait_for(lambda: agent.client().fetch_x509_svid(), 20, "the workload SVID through the node alias")
+        assert str(svid.spiffe_id) == workload
+    finally:
+        assert agent.stop() == 0, agent.logs()
+        srv.stop_cleanly()

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
 import Logging
@@ -48,6 +49,7 @@ public final class WorkloadAPIServer: Sendable {
             address: .unixDomainSocket(path: socketPath), transportSecurity: .plaintext,
             config: .defaults { config in
                 config.channelDebuggingCallbacks.onAcceptHTTP2Stream = streamInitializer
+                config.channelDebuggingCallbacks.onBindTCPListener = Self.raiseListenBacklog
             })
         let service = WorkloadAPIService(agent: agent, logger: logger)
         let server = GRPCServer(
@@ -89,6 +91,15 @@ public final class WorkloadAPIServer: Sendable {
             stop()
         }
         logger.info("Workload API stopped", metadata: ["socket": "\(socketPath)"])
+    }
+
+    /// The socket's listen backlog. NIO's default (128) refuses connects with EAGAIN when a few
+    /// hundred workloads start at once (a node boot, a deployment); the kernel caps it at somaxconn.
+    public static let listenBacklog: Int32 = 4096
+
+    /// Runs in the listener's initializer, before `bind`, which is when the backlog takes effect.
+    @Sendable public static func raiseListenBacklog(_ channel: any Channel) -> EventLoopFuture<Void> {
+        channel.setOption(ChannelOptions.backlog, value: listenBacklog)
     }
 
     /// Creates the parent directory, and removes a leftover socket of a previous run, but never a

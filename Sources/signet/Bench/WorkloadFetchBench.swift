@@ -32,10 +32,11 @@ struct WorkloadFetchBench {
             group.addTask {
                 try await WorkloadAPIServer(socketPath: agentConfig.socketPath, agent: agent, logger: agentLogger).run()
             }
-            let bare = GRPCServer(
-                transport: .http2NIOPosix(address: .unixDomainSocket(path: bareSocket), transportSecurity: .plaintext),
-                services: [NoOpWorkloadAPI()])
+            let bare = GRPCServer(transport: Self.bareTransport(bareSocket), services: [NoOpWorkloadAPI()])
             group.addTask { try await bare.serve() }
+            // Graceful, never by cancelling serve(): cancelling NIO's serving task while accepted
+            // connections are still buffered traps (swift-nio #3481). The agent's server does the same.
+            defer { bare.beginGracefulShutdown() }
 
             _ = try await AgentBenchSupport.createEntries(
                 server, count: 1, parent: agentID.description, selectors: ["unix:uid:\(getuid())"], prefix: "fetch")
@@ -74,12 +75,18 @@ struct WorkloadFetchBench {
             }
             print("\nWorkload API on cached identities (one gRPC connection per client, \(seconds)s per cell)")
             Table.print(rows)
-            // Graceful, never by cancelling serve(): cancelling NIO's serving task while accepted
-            // connections are still buffered traps (swift-nio #3481). The agent's server does the same.
             bare.beginGracefulShutdown()
             group.cancelAll()
         }
         await agent.shutdown()
+    }
+
+    /// Same transport and listen backlog as the agent's server, minus attestation and logic.
+    static func bareTransport(_ path: String) -> HTTP2ServerTransport.Posix {
+        var config = HTTP2ServerTransport.Posix.Config.defaults
+        config.channelDebuggingCallbacks.onBindTCPListener = WorkloadAPIServer.raiseListenBacklog
+        return HTTP2ServerTransport.Posix(
+            address: .unixDomainSocket(path: path), transportSecurity: .plaintext, config: config)
     }
 
     struct Latencies {
@@ -96,31 +103,10 @@ struct WorkloadFetchBench {
         socket: String, clients: Int,
         call: @escaping @Sendable (SpiffeWorkloadAPI.Client<HTTP2ClientTransport.Posix>) async throws -> Void
     ) async throws -> Latencies {
-        let clock = ContinuousClock()
-        let duration = Duration.seconds(seconds)
+        let end = ContinuousClock.now.advanced(by: .seconds(seconds))
         let all = try await withThrowingTaskGroup(of: [Double].self) { group in
             for _ in 0..<clients {
-                group.addTask {
-                    var samples: [Double] = []
-                    let end = clock.now.advanced(by: duration)
-                    while clock.now < end {
-                        let batch = try await withGRPCClient(
-                            transport: try .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)
-                        ) { grpc in
-                            let client = SpiffeWorkloadAPI.Client(wrapping: grpc)
-                            try await call(client)  // connect and warm up
-                            var batch: [Double] = []
-                            while clock.now < end && batch.count < 150 {
-                                let start = clock.now
-                                try await call(client)
-                                batch.append(AgentBenchSupport.milliseconds(start.duration(to: clock.now)))
-                            }
-                            return batch
-                        }
-                        samples += batch
-                    }
-                    return samples
-                }
+                group.addTask { try await Self.client(socket: socket, until: end, call: call) }
             }
             var all: [Double] = []
             for try await part in group { all += part }
@@ -129,6 +115,45 @@ struct WorkloadFetchBench {
         let sorted = all.sorted()
         return Latencies(
             count: sorted.count, p50: AgentBenchSupport.percentile(sorted, 0.5), p99: AgentBenchSupport.percentile(sorted, 0.99))
+    }
+
+    /// One client: connections of at most 150 calls until `end`; a refused connect (the listener
+    /// flooded by a burst) is retried after a short pause, as gRPC clients do.
+    static func client(
+        socket: String, until end: ContinuousClock.Instant,
+        call: @escaping @Sendable (SpiffeWorkloadAPI.Client<HTTP2ClientTransport.Posix>) async throws -> Void
+    ) async throws -> [Double] {
+        var samples: [Double] = []
+        var refused = 0
+        while ContinuousClock.now < end {
+            do {
+                samples += try await connection(socket: socket, until: end, call: call)
+            } catch let error as RPCError where error.code == .unavailable && refused < 100 {
+                refused += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 10...50)))
+            }
+        }
+        return samples
+    }
+
+    static func connection(
+        socket: String, until end: ContinuousClock.Instant,
+        call: @escaping @Sendable (SpiffeWorkloadAPI.Client<HTTP2ClientTransport.Posix>) async throws -> Void
+    ) async throws -> [Double] {
+        try await withGRPCClient(
+            transport: try .http2NIOPosix(target: .unixDomainSocket(path: socket), transportSecurity: .plaintext)
+        ) { grpc in
+            let client = SpiffeWorkloadAPI.Client(wrapping: grpc)
+            try await call(client)  // connect and warm up
+            var batch: [Double] = []
+            let clock = ContinuousClock()
+            while clock.now < end && batch.count < 150 {
+                let start = clock.now
+                try await call(client)
+                batch.append(AgentBenchSupport.milliseconds(start.duration(to: clock.now)))
+            }
+            return batch
+        }
     }
 }
 
