@@ -22,7 +22,7 @@ public struct AgentSnapshot: Sendable {
 
     init(
         version: UInt64, trustDomain: TrustDomain, entries: [String: RegistrationEntry], svids: [String: WorkloadSVID],
-        bundle: TrustBundle, bundleJSON: [UInt8]
+        bundle: TrustBundle
     ) throws {
         self.version = version
         self.trustDomain = trustDomain

@@ -155,8 +155,7 @@ public final class NodeAgent: Sendable {
             guard let td = core.trustDomain, let bundle = core.bundle else { return nil }
             core.version += 1
             return try AgentSnapshot(
-                version: core.version, trustDomain: td, entries: core.entries, svids: core.svids, bundle: bundle,
-                bundleJSON: core.bundleJSON)
+                version: core.version, trustDomain: td, entries: core.entries, svids: core.svids, bundle: bundle)
         }
         if let snapshot { publisher.publish(snapshot) }
     }

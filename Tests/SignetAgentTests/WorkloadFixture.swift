@@ -83,8 +83,7 @@ final class WorkloadFixture: Sendable {
         let snapshot = try AgentSnapshot(
             version: next, trustDomain: trustDomain,
             entries: Dictionary(entries.map { ($0.id, $0) }, uniquingKeysWith: { $1 }),
-            svids: Dictionary(svids.map { ($0.entryID, $0) }, uniquingKeysWith: { $1 }), bundle: bundle,
-            bundleJSON: try bundle.spiffeJSON())
+            svids: Dictionary(svids.map { ($0.entryID, $0) }, uniquingKeysWith: { $1 }), bundle: bundle)
         agent.publisher.publish(snapshot)
         return svids
     }
