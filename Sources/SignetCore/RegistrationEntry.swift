@@ -25,6 +25,8 @@ public struct RegistrationEntry: Hashable, Sendable, Codable {
     public var updatedAt: Date
     /// Bumped on every update; lets agents and caches detect changes cheaply.
     public var revision: Int
+    /// Federated trust domains whose bundles workloads with this entry receive (and so trust).
+    public var federatesWith: [TrustDomain]
 
     public init(
         id: String = UUID().uuidString.lowercased(),
@@ -41,7 +43,8 @@ public struct RegistrationEntry: Hashable, Sendable, Codable {
         createdBy: String,
         createdAt: Date = Date(),
         updatedAt: Date? = nil,
-        revision: Int = 1
+        revision: Int = 1,
+        federatesWith: [TrustDomain] = []
     ) {
         self.id = id
         self.spiffeID = spiffeID
@@ -58,6 +61,7 @@ public struct RegistrationEntry: Hashable, Sendable, Codable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt ?? createdAt
         self.revision = revision
+        self.federatesWith = Array(Set(federatesWith)).sorted()
     }
 
     public func isExpired(at now: Date) -> Bool {
@@ -79,5 +83,27 @@ public struct RegistrationEntry: Hashable, Sendable, Codable {
         case createdAt = "created_at"
         case updatedAt = "updated_at"
         case revision
+        case federatesWith = "federates_with"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            id: try c.decode(String.self, forKey: .id),
+            spiffeID: try c.decode(SPIFFEID.self, forKey: .spiffeID),
+            parentID: try c.decodeIfPresent(SPIFFEID.self, forKey: .parentID),
+            selectors: try c.decode([Selector].self, forKey: .selectors),
+            x509TTL: try c.decode(Int.self, forKey: .x509TTL),
+            jwtTTL: try c.decode(Int.self, forKey: .jwtTTL),
+            dnsNames: try c.decode([String].self, forKey: .dnsNames),
+            owner: try c.decode(String.self, forKey: .owner),
+            purpose: try c.decode(String.self, forKey: .purpose),
+            environment: try c.decodeIfPresent(String.self, forKey: .environment),
+            expiresAt: try c.decodeIfPresent(Date.self, forKey: .expiresAt),
+            createdBy: try c.decode(String.self, forKey: .createdBy),
+            createdAt: try c.decode(Date.self, forKey: .createdAt),
+            updatedAt: try c.decode(Date.self, forKey: .updatedAt),
+            revision: try c.decode(Int.self, forKey: .revision),
+            federatesWith: try c.decodeIfPresent([TrustDomain].self, forKey: .federatesWith) ?? [])
     }
 }

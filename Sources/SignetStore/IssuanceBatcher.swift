@@ -7,6 +7,9 @@ import Synchronization
 struct PendingIssuance: Sendable {
     let credential: EncodedCredential
     let event: EncodedEvent
+    /// Single-use tokens this issuance consumes: (key, expiry in ms, now in ms).
+    var tokenUses: [(key: String, expiresAt: Int64)] = []
+    var now: Int64 = 0
 
     /// Writes both rows or, on error, neither (the caller wraps this in a savepoint).
     func insert(_ db: Database) throws {
@@ -14,6 +17,18 @@ struct PendingIssuance: Sendable {
             try credential.insert(db)
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw StoreError.conflict("a credential with serial '\(credential.serial)' is already recorded")
+        }
+        for use in tokenUses {
+            // A key whose record expired may be used again: the token it names is invalid by now anyway.
+            try db.execute(
+                sql: """
+                    INSERT INTO token_uses (key, expires_at) VALUES (?, ?)
+                    ON CONFLICT(key) DO UPDATE SET expires_at = excluded.expires_at WHERE token_uses.expires_at <= ?
+                    """,
+                arguments: [use.key, use.expiresAt, now])
+            if db.changesCount == 0 {
+                throw StoreError.conflict("token '\(use.key)' was already used")
+            }
         }
         try event.insert(db)
     }

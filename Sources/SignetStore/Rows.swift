@@ -99,7 +99,7 @@ struct StoredRow {
 struct EncodedEntry: Sendable {
     static let columns = """
         id, spiffe_id, parent_id, selectors, x509_ttl, jwt_ttl, dns_names, owner, purpose, environment, \
-        expires_at, created_by, created_at, updated_at, revision
+        expires_at, created_by, created_at, updated_at, revision, federates_with
         """
 
     let id: String
@@ -118,6 +118,7 @@ struct EncodedEntry: Sendable {
     let createdAt: Int64
     let updatedAt: Int64
     let revision: Int
+    let federatesWithJSON: String
 
     init(_ entry: RegistrationEntry) throws {
         id = entry.id
@@ -136,6 +137,7 @@ struct EncodedEntry: Sendable {
         createdAt = StoredDate.encode(entry.createdAt)
         updatedAt = StoredDate.encode(entry.updatedAt)
         revision = entry.revision
+        federatesWithJSON = try StoredJSON.encode(Set(entry.federatesWith.map(\.description)).sorted())
     }
 
     /// Named arguments for the `:column` placeholders of inserts and updates.
@@ -145,6 +147,7 @@ struct EncodedEntry: Sendable {
             "x509_ttl": x509TTL, "jwt_ttl": jwtTTL, "dns_names": dnsNamesJSON, "owner": owner,
             "purpose": purpose, "environment": environment, "expires_at": expiresAt, "created_by": createdBy,
             "created_at": createdAt, "updated_at": updatedAt, "revision": revision,
+            "federates_with": federatesWithJSON,
         ]
     }
 }
@@ -175,7 +178,8 @@ extension RegistrationEntry {
             createdBy: try r.value("created_by"),
             createdAt: try r.date("created_at"),
             updatedAt: try r.date("updated_at"),
-            revision: try r.value("revision")
+            revision: try r.value("revision"),
+            federatesWith: try r.json("federates_with", as: [TrustDomain].self)
         )
     }
 }

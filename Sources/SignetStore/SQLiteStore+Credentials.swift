@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import SignetCore
 
@@ -10,9 +11,33 @@ extension SQLiteStore {
     /// each call's credential and event still commit together or not at all,
     /// inside a savepoint of that transaction. A serial already on record
     /// throws ``StoreError/conflict(_:)`` and writes nothing, not even the event.
-    public func recordIssuance(_ credential: CredentialRecord, event: AuditEvent) async throws {
-        let pending = PendingIssuance(credential: try EncodedCredential(credential), event: try EncodedEvent(event))
+    public func recordIssuance(
+        _ credential: CredentialRecord, event: AuditEvent, consuming tokens: [TokenUse], now: Date
+    ) async throws {
+        var pending = PendingIssuance(credential: try EncodedCredential(credential), event: try EncodedEvent(event))
+        pending.tokenUses = tokens.map { ($0.key, StoredDate.encode($0.expiresAt)) }
+        pending.now = StoredDate.encode(now)
         try await issuances.record(pending)
+    }
+
+    public func tokenUses(activeAt now: Date) async throws -> [TokenUse] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT key, expires_at FROM token_uses WHERE expires_at > ?",
+                arguments: [StoredDate.encode(now)]
+            ).map { row in
+                let r = StoredRow(row, what: "token use")
+                return TokenUse(key: try r.value("key"), expiresAt: try r.date("expires_at"))
+            }
+        }
+    }
+
+    public func purgeTokenUses(expiredBefore instant: Date) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM token_uses WHERE expires_at <= ?", arguments: [StoredDate.encode(instant)])
+            return db.changesCount
+        }
     }
 
     public func credential(serial: String) async throws -> CredentialRecord? {

@@ -41,7 +41,7 @@ extension SQLiteStore {
                             x509_ttl = :x509_ttl, jwt_ttl = :jwt_ttl, dns_names = :dns_names, owner = :owner,
                             purpose = :purpose, environment = :environment, expires_at = :expires_at,
                             created_by = :created_by, created_at = :created_at, updated_at = :updated_at,
-                            revision = :revision
+                            revision = :revision, federates_with = :federates_with
                         WHERE id = :id
                         """,
                     arguments: stored.arguments)

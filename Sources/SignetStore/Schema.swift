@@ -15,6 +15,9 @@ enum Schema {
         migrator.registerMigration("v2") { db in
             try db.execute(sql: v2)
         }
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: v3)
+        }
         return migrator
     }()
 
@@ -131,5 +134,43 @@ enum Schema {
             last_seen_at INTEGER NOT NULL,
             evicted INTEGER NOT NULL
         ) WITHOUT ROWID;
+        """
+
+    // v3: federation. Trust rules, OAuth clients and federation relationships are
+    // configuration documents (JSON of the Core value) with their lookup keys as
+    // columns. `token_uses` remembers consumed single-use tokens until they expire.
+    static let v3 = """
+        ALTER TABLE entries ADD COLUMN federates_with TEXT NOT NULL DEFAULT '[]';
+
+        CREATE TABLE trust_rules (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL UNIQUE,
+            issuer TEXT NOT NULL,
+            document TEXT NOT NULL,
+            revision INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX trust_rules_issuer ON trust_rules(issuer);
+
+        CREATE TABLE oauth_clients (
+            id TEXT PRIMARY KEY NOT NULL,
+            document TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE federations (
+            trust_domain TEXT PRIMARY KEY NOT NULL,
+            document TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        -- Kept when a relationship is deleted only until the delete commits (same transaction).
+        CREATE TABLE federated_bundles (
+            trust_domain TEXT PRIMARY KEY NOT NULL,
+            document TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE token_uses (
+            key TEXT PRIMARY KEY NOT NULL,
+            expires_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX token_uses_expires_at ON token_uses(expires_at);
         """
 }

@@ -28,8 +28,17 @@ public protocol Store: Sendable {
 
     // MARK: Issued credentials
 
-    /// Durably records an issued credential together with its event. Returns only after commit.
-    func recordIssuance(_ credential: CredentialRecord, event: AuditEvent) async throws
+    /// Durably records an issued credential together with its event and marks `tokens` used,
+    /// all in one transaction. Returns only after commit. A token already used and not expired at
+    /// `now` throws ``StoreError/conflict(_:)`` and records nothing: a replayed subject token or
+    /// client assertion can never yield a second credential, even across servers sharing the store.
+    func recordIssuance(_ credential: CredentialRecord, event: AuditEvent, consuming tokens: [TokenUse], now: Date)
+        async throws
+    /// Used tokens still unexpired at `now` (loaded into the server's replay cache at start).
+    func tokenUses(activeAt now: Date) async throws -> [TokenUse]
+    /// Forgets used-token records that expired; returns how many.
+    @discardableResult
+    func purgeTokenUses(expiredBefore instant: Date) async throws -> Int
     func credential(serial: String) async throws -> CredentialRecord?
     func listCredentials(_ query: CredentialQuery) async throws -> [CredentialRecord]
 
@@ -62,6 +71,49 @@ public protocol Store: Sendable {
     func listAgents() async throws -> [AgentRecord]
     /// Appends events that accompany no state change, in one transaction (all or none).
     func appendEvents(_ events: [AuditEvent]) async throws
+
+    // MARK: Federation: trust rules, OAuth clients, federated trust domains
+
+    /// Throws ``StoreError/conflict(_:)`` when the id or the name is taken.
+    func createTrustRule(_ rule: TrustRule, event: AuditEvent) async throws
+    /// Replaces a rule (by id). ``StoreError/notFound(_:)`` when absent; ``StoreError/conflict(_:)``
+    /// when the new name belongs to another rule or `expectedRevision` is given and differs.
+    func updateTrustRule(_ rule: TrustRule, expectedRevision: Int?, event: AuditEvent) async throws
+    @discardableResult
+    func deleteTrustRule(id: String, event: AuditEvent) async throws -> TrustRule
+    func trustRule(id: String) async throws -> TrustRule?
+    func trustRule(name: String) async throws -> TrustRule?
+    /// Every rule, ordered by name.
+    func listTrustRules() async throws -> [TrustRule]
+
+    /// Throws ``StoreError/conflict(_:)`` when the client id is taken.
+    func createOAuthClient(_ client: OAuthClient, event: AuditEvent) async throws
+    @discardableResult
+    func deleteOAuthClient(id: String, event: AuditEvent) async throws -> OAuthClient
+    func oauthClient(id: String) async throws -> OAuthClient?
+    /// Every client, ordered by id.
+    func listOAuthClients() async throws -> [OAuthClient]
+
+    /// Inserts or replaces (by trust domain) a federation relationship.
+    func saveFederation(_ relationship: FederationRelationship, event: AuditEvent) async throws
+    /// Deletes a relationship and its fetched bundle. ``StoreError/notFound(_:)`` when absent.
+    @discardableResult
+    func deleteFederation(trustDomain: TrustDomain, event: AuditEvent) async throws -> FederationRelationship
+    func federation(trustDomain: TrustDomain) async throws -> FederationRelationship?
+    /// Every relationship, ordered by trust domain.
+    func listFederations() async throws -> [FederationRelationship]
+    /// Stores the fetch state of a federated domain's bundle, with an event when the bundle changed.
+    /// ``StoreError/notFound(_:)`` when no relationship exists for its trust domain.
+    func saveFederatedBundle(_ bundle: FederatedBundle, event: AuditEvent?) async throws
+    func federatedBundle(trustDomain: TrustDomain) async throws -> FederatedBundle?
+    func listFederatedBundles() async throws -> [FederatedBundle]
+}
+
+extension Store {
+    /// Records an issuance that consumes no single-use token.
+    public func recordIssuance(_ credential: CredentialRecord, event: AuditEvent) async throws {
+        try await recordIssuance(credential, event: event, consuming: [], now: Date())
+    }
 }
 
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {

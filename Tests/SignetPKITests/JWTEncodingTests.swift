@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import SignetPKI
+import SignetCore
 
 @Suite("JWT encodings: base64url and strict JSON")
 struct JWTEncodingTests {

@@ -1,3 +1,4 @@
+import SignetCore
 import Foundation
 
 /// The claims of a JWT-SVID: the registered ones SPIFFE uses, plus `extra` for anything else.

@@ -1,3 +1,4 @@
+import SignetCore
 import Crypto
 import Foundation
 import _CryptoExtras

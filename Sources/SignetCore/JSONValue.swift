@@ -110,7 +110,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
 
     /// Integral values print without a fraction (`1700000000`, not `1.7e9`) because JWT
     /// consumers expect NumericDate integers; non-finite values have no JSON form and become null.
-    static func writeNumber(_ value: Double, into out: inout String) {
+    public static func writeNumber(_ value: Double, into out: inout String) {
         if !value.isFinite {
             out += "null"
         } else if value == value.rounded(.towardZero), abs(value) < 9_007_199_254_740_992 {
@@ -120,7 +120,7 @@ public enum JSONValue: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
-    static func writeString(_ value: String, into out: inout String) {
+    public static func writeString(_ value: String, into out: inout String) {
         out += "\""
         var needsEscape = false
         for unit in value.utf8 where unit < 0x20 || unit == UInt8(ascii: "\"") || unit == UInt8(ascii: "\\") {
