@@ -19,6 +19,9 @@ extension ServerConfiguration {
     /// [admin]      ids = [...]; bootstrap_ttl = "24h"
     /// [store]      synchronous = "full"   # or "normal": no fsync per commit
     /// [agent]      svid_ttl = "1h"; x509pop_ca_bundle = "/etc/signet/node-ca.pem"
+    /// [exchange]   jwks_min_refetch_seconds = "1m"; jwks_refresh_seconds = "15m"; jwks_max_age_seconds = "24h";
+    ///              ca_bundle = "/etc/signet/issuer-ca.pem"; max_delegation_depth = 4
+    /// [federation] ca_bundle = "/etc/signet/web-roots.pem"; default_refresh_seconds = "5m"; min_refresh_seconds = "5s"
     /// [server]     bundle_refresh_hint = "5m"; max_request_body = 65536; log_level = "info"
     /// ```
     public static func load(tomlFile path: String) throws -> ServerConfiguration {
@@ -41,7 +44,7 @@ extension ServerConfiguration {
         var reader = TOMLReader(source: source)
         var config = ServerConfiguration()
         reader.check(table, allowed: ["trust_domain", "data_dir", "listen", "public_url", "ca", "x509", "jwt", "tls",
-                                     "governance", "admin", "server", "agent", "store"], section: "")
+                                     "governance", "admin", "server", "agent", "store", "exchange", "federation"], section: "")
         if let td = reader.string(table, "trust_domain") {
             do { config.trustDomain = try TrustDomain(td) } catch { reader.problems.append("trust_domain: \(error.description)") }
         }
@@ -106,6 +109,27 @@ extension ServerConfiguration {
             reader.check(agent, allowed: ["svid_ttl", "x509pop_ca_bundle"], section: "agent")
             if let v = reader.duration(agent, "svid_ttl") { config.agentSVIDTTL = v }
             config.x509popCABundle = reader.string(agent, "x509pop_ca_bundle")
+        }
+        if let exchange = reader.table(table, "exchange") {
+            reader.check(
+                exchange,
+                allowed: [
+                    "jwks_min_refetch_seconds", "jwks_refresh_seconds", "jwks_max_age_seconds", "ca_bundle",
+                    "max_delegation_depth",
+                ], section: "exchange")
+            if let v = reader.duration(exchange, "jwks_min_refetch_seconds") { config.exchangeJWKSMinRefetch = v }
+            if let v = reader.duration(exchange, "jwks_refresh_seconds") { config.exchangeJWKSRefresh = v }
+            if let v = reader.duration(exchange, "jwks_max_age_seconds") { config.exchangeJWKSMaxAge = v }
+            if let v = reader.string(exchange, "ca_bundle") { config.exchangeCABundle = v }
+            if let v = reader.int(exchange, "max_delegation_depth") { config.maxDelegationDepth = v }
+        }
+        if let federation = reader.table(table, "federation") {
+            reader.check(
+                federation, allowed: ["ca_bundle", "default_refresh_seconds", "min_refresh_seconds"],
+                section: "federation")
+            if let v = reader.string(federation, "ca_bundle") { config.federationCABundle = v }
+            if let v = reader.duration(federation, "default_refresh_seconds") { config.federationDefaultRefresh = v }
+            if let v = reader.duration(federation, "min_refresh_seconds") { config.federationMinRefresh = v }
         }
         if let server = reader.table(table, "server") {
             reader.check(server, allowed: ["bundle_refresh_hint", "max_request_body", "log_level"], section: "server")

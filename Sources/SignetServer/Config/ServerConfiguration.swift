@@ -39,6 +39,22 @@ public struct ServerConfiguration: Sendable {
     public var logLevel: String
     /// `full` (default): every issued credential's record is fsynced before it is returned.
     public var storeDurability: String
+    /// Token exchange: an issuer's JWKS is refetched on an unknown kid at most this often (seconds).
+    public var exchangeJWKSMinRefetch: Int
+    /// Token exchange: cached issuer keys are refreshed after this many seconds.
+    public var exchangeJWKSRefresh: Int
+    /// Token exchange: while an issuer is unreachable its cached keys are used up to this age (seconds), then refused.
+    public var exchangeJWKSMaxAge: Int
+    /// Extra PEM roots trusted when fetching issuers' discovery documents and JWKS (besides the system roots).
+    public var exchangeCABundle: String?
+    /// Longest delegation chain (`act` nesting) a token exchange may produce.
+    public var maxDelegationDepth: Int
+    /// Extra PEM roots trusted for `https_web` federation bundle endpoints (besides the system roots).
+    public var federationCABundle: String?
+    /// Poll interval for a peer that publishes no refresh hint (seconds).
+    public var federationDefaultRefresh: Int
+    /// Lower bound for polling a peer, whatever its refresh hint says (seconds).
+    public var federationMinRefresh: Int
 
     public init(trustDomain: TrustDomain = try! TrustDomain("signet.internal")) {
         self.trustDomain = trustDomain
@@ -67,6 +83,14 @@ public struct ServerConfiguration: Sendable {
         maxRequestBodyBytes = 64 * 1024
         logLevel = "info"
         storeDurability = "full"
+        exchangeJWKSMinRefetch = 60
+        exchangeJWKSRefresh = 900
+        exchangeJWKSMaxAge = 86400
+        exchangeCABundle = nil
+        maxDelegationDepth = 4
+        federationCABundle = nil
+        federationDefaultRefresh = 300
+        federationMinRefresh = 5
     }
 
     /// The OIDC issuer and base of every URL Signet publishes.
@@ -89,6 +113,18 @@ public struct ServerConfiguration: Sendable {
         if jwtDefaultTTL > jwtMaxTTL { problems.append("jwt.default_ttl exceeds jwt.max_ttl") }
         if x509MaxTTL < 60 { problems.append("x509.max_ttl must be at least 1m") }
         if jwtMaxTTL < 10 { problems.append("jwt.max_ttl must be at least 10s") }
+        if exchangeJWKSMinRefetch < 1 { problems.append("exchange.jwks_min_refetch_seconds must be at least 1s") }
+        if exchangeJWKSRefresh < exchangeJWKSMinRefetch {
+            problems.append("exchange.jwks_refresh_seconds must be at least exchange.jwks_min_refetch_seconds")
+        }
+        if exchangeJWKSMaxAge < exchangeJWKSRefresh {
+            problems.append("exchange.jwks_max_age_seconds must be at least exchange.jwks_refresh_seconds")
+        }
+        if !(1...16).contains(maxDelegationDepth) { problems.append("exchange.max_delegation_depth must be 1...16") }
+        if federationMinRefresh < 1 { problems.append("federation.min_refresh_seconds must be at least 1s") }
+        if federationDefaultRefresh < federationMinRefresh {
+            problems.append("federation.default_refresh_seconds must be at least federation.min_refresh_seconds")
+        }
         if !["ES256", "ES384", "RS256", "PS256"].contains(jwtAlgorithm) {
             problems.append("jwt.algorithm '\(jwtAlgorithm)' must be one of ES256, ES384, RS256, PS256")
         }
