@@ -15,6 +15,10 @@ public struct AgentSnapshot: Sendable {
     /// The JWT bundle (the `jwt-svid` keys only) served by FetchJWTBundles.
     public let bundleJSON: [UInt8]
     public let jwtKeys: [JWTPublicKey]
+    /// Bundles of the federated trust domains this node's entries name in `federates_with`, one per
+    /// domain, never merged with each other or with the own bundle. A workload receives only those
+    /// its own entries name.
+    public let federatedBundles: [TrustDomain: FederatedTrust]
     /// Entries that list each selector, so matching a workload looks at a handful of entries, not all.
     let entriesBySelector: [Selector: [String]]
     /// Entries with no selectors match every workload on the node.
@@ -22,7 +26,7 @@ public struct AgentSnapshot: Sendable {
 
     init(
         version: UInt64, trustDomain: TrustDomain, entries: [String: RegistrationEntry], svids: [String: WorkloadSVID],
-        bundle: TrustBundle
+        bundle: TrustBundle, federatedBundles: [TrustDomain: TrustBundle] = [:]
     ) throws {
         self.version = version
         self.trustDomain = trustDomain
@@ -31,6 +35,11 @@ public struct AgentSnapshot: Sendable {
         self.bundleRootsDER = try bundle.x509Authorities.map { try TrustBundle.der($0) }
         self.bundleJSON = try bundle.jwtBundleJSON()
         self.jwtKeys = bundle.jwtAuthorities
+        var federated: [TrustDomain: FederatedTrust] = [:]
+        for (td, other) in federatedBundles where td != trustDomain && other.trustDomain == td {
+            federated[td] = try FederatedTrust(other)
+        }
+        self.federatedBundles = federated
         var index: [Selector: [String]] = [:]
         var unconditional: [String] = []
         for entry in entries.values {
@@ -56,6 +65,13 @@ public struct AgentSnapshot: Sendable {
             .sorted { ($0.spiffeID.description, $0.id) < ($1.spiffeID.description, $1.id) }
     }
 
+    /// The federated trust domains named by the entries matching `selectors` that have a bundle here.
+    public func federatedDomains(for selectors: Set<Selector>) -> [TrustDomain] {
+        Set(matchingEntries(for: selectors).flatMap(\.federatesWith))
+            .filter { federatedBundles[$0] != nil }
+            .sorted()
+    }
+
     /// The X.509-SVIDs a workload may have right now (matching entries that have an unexpired SVID).
     public func x509SVIDs(for selectors: Set<Selector>) -> [WorkloadSVID] {
         let now = Date()
@@ -63,5 +79,22 @@ public struct AgentSnapshot: Sendable {
             guard let svid = svids[entry.id], !svid.isExpired(at: now) else { return nil }
             return svid
         }
+    }
+}
+
+/// One federated trust domain's bundle, in the forms the Workload API serves.
+public struct FederatedTrust: Sendable {
+    public let trustDomain: TrustDomain
+    /// X.509 authorities, DER, concatenated as the Workload API's bundle maps carry them.
+    public let rootsDER: [UInt8]
+    /// The JWT bundle (only `jwt-svid` keys), as FetchJWTBundles serves it.
+    public let jwtBundleJSON: [UInt8]
+    public let jwtKeys: [JWTPublicKey]
+
+    init(_ bundle: TrustBundle) throws {
+        trustDomain = bundle.trustDomain
+        rootsDER = try bundle.x509Authorities.flatMap { try TrustBundle.der($0) }
+        jwtBundleJSON = try bundle.jwtBundleJSON()
+        jwtKeys = bundle.jwtAuthorities
     }
 }

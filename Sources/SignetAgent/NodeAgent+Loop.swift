@@ -65,11 +65,17 @@ extension NodeAgent {
         response.bundle.write(into: &bundleText)
         let bundleJSON = Array(bundleText.utf8)
         var entriesChanged = false
+        var federatedChanged = false
         let (bundleChanged, needSVIDs): (Bool, [RegistrationEntry]) = try core.withLock { core in
             var bundleChanged = false
             if response.bundleSequence != core.bundleSequence {
                 try applyBundle(json: bundleJSON, sequence: response.bundleSequence, core: &core)
                 bundleChanged = true
+            }
+            let federated = response.federatedBundles ?? [:]
+            if federated != core.federatedBundleJSON {
+                applyFederatedBundles(federated, core: &core)
+                federatedChanged = true
             }
             if response.full {
                 let fresh = Dictionary(response.entries.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
@@ -102,7 +108,7 @@ extension NodeAgent {
         }
         if !needSVIDs.isEmpty {
             try await issue(needSVIDs)
-        } else if entriesChanged || bundleChanged {
+        } else if entriesChanged || bundleChanged || federatedChanged {
             try publish()
         }
     }

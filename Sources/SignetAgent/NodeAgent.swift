@@ -32,6 +32,9 @@ public final class NodeAgent: Sendable {
         var bundleSequence: Int64 = -1
         var bundle: TrustBundle?
         var bundleJSON: [UInt8] = []
+        /// Federated trust domains' bundles as the server sent them (text, to spot changes) and parsed.
+        var federatedBundleJSON: [String: String] = [:]
+        var federatedBundles: [TrustDomain: TrustBundle] = [:]
         var entries: [String: RegistrationEntry] = [:]
         var svids: [String: WorkloadSVID] = [:]
         var version: UInt64 = 0
@@ -149,13 +152,33 @@ public final class NodeAgent: Sendable {
         core.bundleSequence = sequence
     }
 
+    /// Replaces the federated bundles with the server's complete set. Each document is parsed for the
+    /// trust domain it is filed under (never the own one); one that does not parse is left out and logged,
+    /// so a peer's bad bundle cannot stop the others or the own domain from being served.
+    func applyFederatedBundles(_ documents: [String: String], core: inout Core) {
+        guard let own = core.trustDomain else { return }
+        var parsed: [TrustDomain: TrustBundle] = [:]
+        for (name, json) in documents {
+            do {
+                let td = try TrustDomain(name)
+                guard td != own else { continue }
+                parsed[td] = try TrustBundle.parse(json: Array(json.utf8), trustDomain: td)
+            } catch {
+                logger.warning("ignoring an unusable federated bundle", metadata: ["trust_domain": "\(name)", "error": "\(error)"])
+            }
+        }
+        core.federatedBundleJSON = documents
+        core.federatedBundles = parsed
+    }
+
     /// Publishes the current state to every Workload API stream.
     func publish() throws {
         let snapshot = try core.withLock { core -> AgentSnapshot? in
             guard let td = core.trustDomain, let bundle = core.bundle else { return nil }
             core.version += 1
             return try AgentSnapshot(
-                version: core.version, trustDomain: td, entries: core.entries, svids: core.svids, bundle: bundle)
+                version: core.version, trustDomain: td, entries: core.entries, svids: core.svids, bundle: bundle,
+                federatedBundles: core.federatedBundles)
         }
         if let snapshot { publisher.publish(snapshot) }
     }

@@ -126,9 +126,13 @@ struct SyncResponse: Decodable {
     let removed: [String]
     let bundle: JSONValue
     let bundleSequence: Int64
+    /// SPIFFE bundle JSON (text) per federated trust domain name, for the entries' `federates_with`;
+    /// the complete set every time (absent from older servers: none).
+    let federatedBundles: [String: String]?
     enum CodingKeys: String, CodingKey {
         case epoch, revision, full, entries, removed, bundle
         case bundleSequence = "bundle_sequence"
+        case federatedBundles = "federated_bundles"
     }
 }
 

@@ -22,6 +22,8 @@ public enum SignetServer {
             chainPEM: tls.chainPEM, keyPEM: tls.keyPEM, notBefore: tls.notBefore, notAfter: tls.notAfter)
         let adminRenewAt = try await authority.ensureBootstrapAdmin()
         try await authority.loadAgentState()
+        try await authority.loadFederation()
+        try await authority.exchange.load()
 
         let router = makeRouter(authority: authority)
         let app = Application(
@@ -42,7 +44,7 @@ public enum SignetServer {
         let group = ServiceGroup(
             configuration: .init(
                 // Shut down in reverse order: long polls are released before the HTTP server drains.
-                services: [app, renewer, LongPollReleaser(authority: authority)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [app, renewer, LongPollReleaser(authority: authority), FederationPoller(authority: authority), ExchangeMaintenance(authority: authority)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("stopped")
     }
@@ -51,12 +53,17 @@ public enum SignetServer {
         let router = Router(context: SignetRequestContext.self)
         router.add(middleware: ErrorMappingMiddleware())
         PublicRoutes(authority: authority).register(on: router)
+        // OAuth token endpoint: public (callers authenticate with tokens or client credentials, not admin mTLS).
+        TokenEndpointRoutes(authority: authority).register(on: router)
         let v1 = router.group("v1").add(middleware: AdminAuthMiddleware(authority: authority))
         EntryRoutes(authority: authority).register(on: v1)
         X509SVIDRoutes(authority: authority).register(on: v1)
         JWTSVIDRoutes(authority: authority).register(on: v1)
         AuditRoutes(authority: authority).register(on: v1)
         AgentAdminRoutes(authority: authority).register(on: v1)
+        FederationRoutes(authority: authority).register(on: v1)
+        TrustRuleRoutes(authority: authority).register(on: v1)
+        OAuthClientRoutes(authority: authority).register(on: v1)
         // Node agents: attestation needs no client certificate; everything else needs an agent SVID.
         AgentAttestationRoutes(authority: authority).register(on: router.group("agent/v1/attest"))
         let agentAPI = router.group("agent/v1").add(middleware: AgentAuthMiddleware(authority: authority))

@@ -20,6 +20,12 @@ extension AgentSnapshot {
         guard !svids.isEmpty else { return nil }
         let bundle = bundleDER
         var response = X509SVIDResponse()
+        // Only the domains this workload's entries federate with, keyed by trust domain SPIFFE ID.
+        for td in federatedDomains(for: selectors) {
+            if let federated = federatedBundles[td], !federated.rootsDER.isEmpty {
+                response.federatedBundles[td.idString] = Data(federated.rootsDER)
+            }
+        }
         response.svids = svids.map { svid in
             var message = X509SVID()
             message.spiffeID = svid.spiffeID.description
@@ -33,15 +39,28 @@ extension AgentSnapshot {
         return response
     }
 
-    var x509BundlesResponse: X509BundlesResponse {
+    /// The own domain's roots plus those of every federated domain the caller's entries name.
+    func x509BundlesResponse(for selectors: Set<Selector>) -> X509BundlesResponse {
         var response = X509BundlesResponse()
         response.bundles = [trustDomain.idString: bundleDER]
+        for td in federatedDomains(for: selectors) {
+            if let federated = federatedBundles[td], !federated.rootsDER.isEmpty {
+                response.bundles[td.idString] = Data(federated.rootsDER)
+            }
+        }
         return response
     }
 
-    var jwtBundlesResponse: JWTBundlesResponse {
+    /// The own domain's JWT bundle plus that of every federated domain the caller's entries name.
+    func jwtBundlesResponse(for selectors: Set<Selector>) -> JWTBundlesResponse {
         var response = JWTBundlesResponse()
         response.bundles = [trustDomain.idString: Data(bundleJSON)]
+        for td in federatedDomains(for: selectors) {
+            // A domain without JWT keys is left out: clients refuse an empty key set, and absent means the same.
+            if let federated = federatedBundles[td], !federated.jwtKeys.isEmpty {
+                response.bundles[td.idString] = Data(federated.jwtBundleJSON)
+            }
+        }
         return response
     }
 }

@@ -81,7 +81,20 @@ extension WorkloadAPIService {
         }
     }
 
-    /// Validates a JWT-SVID of this trust domain against the current bundle's JWT keys and returns
+    /// A verifier with the keys of the trust domain the token's (unverified) `sub` names: a federated
+    /// domain this node holds a bundle for, else the own domain. The verifier accepts only subjects of
+    /// that domain and only its keys, so the unverified choice cannot widen trust; bundles are never merged.
+    static func verifier(for token: String, snapshot: AgentSnapshot) throws -> JWTVerifier {
+        if let unverified = try? JWTVerifier.decodeUnverified(token), case .string(let sub)? = unverified.payload["sub"],
+            let id = try? SPIFFEID(sub), let federated = snapshot.federatedBundles[id.trustDomain]
+        {
+            return try JWTVerifier(trustDomain: id.trustDomain, keys: federated.jwtKeys)
+        }
+        return try JWTVerifier(trustDomain: snapshot.trustDomain, keys: snapshot.jwtKeys)
+    }
+
+    /// Validates a JWT-SVID of this trust domain, or of a federated one whose bundle this node holds,
+    /// against that domain's JWT keys and returns
     /// its SPIFFE ID and all its claims. Needs the security header but no identity (as SPIRE).
     public func validateJWTSVID(
         request: ServerRequest<ValidateJWTSVIDRequest>, context: ServerContext
@@ -96,7 +109,7 @@ extension WorkloadAPIService {
         let snapshot = try currentSnapshot()
         let verifier: JWTVerifier
         do {
-            verifier = try JWTVerifier(trustDomain: snapshot.trustDomain, keys: snapshot.jwtKeys)
+            verifier = try Self.verifier(for: request.message.svid, snapshot: snapshot)
         } catch {
             throw RPCError(code: .internalError, message: "the trust bundle's JWT keys are unusable: \(error)")
         }

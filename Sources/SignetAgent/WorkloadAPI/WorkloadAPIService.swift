@@ -51,7 +51,8 @@ public struct WorkloadAPIService: SpiffeWorkloadAPI.ServiceProtocol {
         try Self.requireSecurityHeader(request.metadata)
         let caller = try attestedCaller()
         return try stream(method: "FetchX509Bundles", caller: caller, context: context) { snapshot in
-            snapshot.matchingEntries(for: caller.selectors).isEmpty ? nil : snapshot.x509BundlesResponse
+            snapshot.matchingEntries(for: caller.selectors).isEmpty
+                ? nil : snapshot.x509BundlesResponse(for: caller.selectors)
         }
     }
 
@@ -62,7 +63,8 @@ public struct WorkloadAPIService: SpiffeWorkloadAPI.ServiceProtocol {
         try Self.requireSecurityHeader(request.metadata)
         let caller = try attestedCaller()
         return try stream(method: "FetchJWTBundles", caller: caller, context: context) { snapshot in
-            snapshot.matchingEntries(for: caller.selectors).isEmpty ? nil : snapshot.jwtBundlesResponse
+            snapshot.matchingEntries(for: caller.selectors).isEmpty
+                ? nil : snapshot.jwtBundlesResponse(for: caller.selectors)
         }
     }
 

@@ -10,7 +10,20 @@ public enum JWTSigner {
     /// Signing can only fail inside the crypto library (e.g. allocation failure); there is no
     /// meaningful recovery for one token, so that traps rather than making every mint `throws`.
     public static func sign(claims: JWTClaims, key: JWTSigningKey) -> String {
-        var token = key.headerPrefix
+        sign(claims: claims, key: key, type: .jwt)
+    }
+
+    /// The `typ` header of a minted token.
+    public enum TokenType: Sendable {
+        /// `JWT`: JWT-SVIDs.
+        case jwt
+        /// `at+jwt`: RFC 9068 access tokens, so a resource server cannot mistake one for an ID token.
+        case accessToken
+    }
+
+    /// Signs `claims` with `key` under the header `{"alg":…,"kid":…,"typ":…}` for `type`.
+    public static func sign(claims: JWTClaims, key: JWTSigningKey, type: TokenType) -> String {
+        var token = type == .jwt ? key.headerPrefix : key.accessTokenHeaderPrefix
         token += Base64URL.encode(Array(claims.jsonPayload().utf8))
         let signature: [UInt8]
         do {

@@ -25,6 +25,8 @@ public struct JWTSigningKey: Sendable {
     let backing: Backing
     /// `base64url({"alg":…,"kid":…,"typ":"JWT"}) + "."`, computed once per key.
     let headerPrefix: String
+    /// `base64url({"alg":…,"kid":…,"typ":"at+jwt"}) + "."` for RFC 9068 access tokens, computed once per key.
+    let accessTokenHeaderPrefix: String
 
     /// RSA size for generated keys: 3072 bits (NIST's 128-bit security level, matching P-256).
     public static let generatedRSAKeyBits = 3072
@@ -102,8 +104,8 @@ public struct JWTSigningKey: Sendable {
         self.publicKey = unnamed.withKID(kid)
         var header = #"{"alg":""# + algorithm.rawValue + #"","kid":"#
         JSONValue.writeString(kid, into: &header)
-        header += #","typ":"JWT"}"#
-        self.headerPrefix = Base64URL.encode(Array(header.utf8)) + "."
+        self.headerPrefix = Base64URL.encode(Array((header + #","typ":"JWT"}"#).utf8)) + "."
+        self.accessTokenHeaderPrefix = Base64URL.encode(Array((header + #","typ":"at+jwt"}"#).utf8)) + "."
     }
 
     /// PKCS#8 PEM (`BEGIN PRIVATE KEY`) for storage; `init(pem:algorithm:kid:)` reads it back.

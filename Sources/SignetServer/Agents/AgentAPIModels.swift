@@ -63,10 +63,14 @@ struct SyncOutput: Encodable {
     let entries: [RegistrationEntry]
     let removed: [String]
     let bundleSequence: Int64
+    /// The SPIFFE bundle JSON (text) of every federated trust domain the agent's entries name in
+    /// `federates_with`, keyed by trust domain name; always complete (the agent replaces its copy).
+    let federatedBundles: [String: String]
 
     enum CodingKeys: String, CodingKey {
         case epoch, revision, full, entries, removed
         case bundleSequence = "bundle_sequence"
+        case federatedBundles = "federated_bundles"
     }
 }
 

@@ -83,14 +83,21 @@ struct AgentRoutes {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(wait)
         let startBundleSequence = authority.bundle.sequence
+        let startFederatedGeneration = authority.federatedBundles.generation
         var lastRound = wait == 0
         while true {
             let agent = try currentAgent(context)
             let bundleGeneration = authority.entryIndex.bundleGeneration
             let view = authority.entryIndex.sync(agent: agent, epoch: epoch, since: since)
             let bundle = authority.bundle
-            if lastRound || !view.isEmpty || bundle.sequence != startBundleSequence || clock.now >= deadline {
-                return try Self.response(view, bundle: bundle)
+            // A federated bundle change wakes waiters through `bundleChanged()` like the own bundle's.
+            let federatedChanged = authority.federatedBundles.generation != startFederatedGeneration
+            if lastRound || !view.isEmpty || bundle.sequence != startBundleSequence || federatedChanged
+                || clock.now >= deadline
+            {
+                return try Self.response(
+                    view, bundle: bundle,
+                    federatedBundles: authority.federatedBundles.bundleDocuments(for: view.federatesWith))
             }
             let reason = await authority.entryIndex.wait(
                 agent: agent, parents: view.parents, revision: view.revision, bundleGeneration: bundleGeneration,
@@ -108,11 +115,13 @@ struct AgentRoutes {
 
     /// The sync body. The bundle is already encoded once per change (`PublishedBundle`),
     /// so it is spliced in as the last member rather than decoded and encoded again per agent.
-    static func response(_ view: SyncView, bundle: PublishedBundle) throws -> Response {
+    static func response(_ view: SyncView, bundle: PublishedBundle, federatedBundles: [String: String]) throws
+        -> Response
+    {
         var body = try APIJSON.encoder.encode(
             SyncOutput(
                 epoch: view.epoch, revision: view.revision, full: view.full, entries: view.entries,
-                removed: view.removed, bundleSequence: bundle.sequence))
+                removed: view.removed, bundleSequence: bundle.sequence, federatedBundles: federatedBundles))
         precondition(body.last == UInt8(ascii: "}"))
         body.removeLast()
         body.append(contentsOf: Array(#","bundle":"#.utf8))

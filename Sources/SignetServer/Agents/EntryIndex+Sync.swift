@@ -10,6 +10,9 @@ struct SyncView: Sendable {
     let removed: [String]
     /// The parents the agent serves now; a waiting sync is woken by changes under them.
     let parents: Set<SPIFFEID>
+    /// Trust domains the agent's entries (all of them, not only the delta) federate with: the
+    /// federated bundles it must hold.
+    let federatesWith: Set<TrustDomain>
 
     var isEmpty: Bool { !full && entries.isEmpty && removed.isEmpty }
 }
@@ -38,7 +41,7 @@ extension EntryIndex {
                 }
                 entries.sort { $0.id < $1.id }
                 return SyncView(epoch: epoch, revision: state.revision, full: true, entries: entries, removed: [],
-                    parents: parentsNow)
+                    parents: parentsNow, federatesWith: Self.federatedDomains(parents: parentsNow, in: state))
             }
             let firstIndex = since + 1 - (state.log.first?.revision ?? since + 1)
             let changes = state.log.isEmpty ? state.log[...] : state.log[max(0, firstIndex)...]
@@ -77,7 +80,7 @@ extension EntryIndex {
             return SyncView(
                 epoch: epoch, revision: state.revision, full: false,
                 entries: upserts.values.sorted { $0.id < $1.id }, removed: removed.sorted(),
-                parents: parentsNow)
+                parents: parentsNow, federatesWith: Self.federatedDomains(parents: parentsNow, in: state))
         }
     }
 }

@@ -36,6 +36,9 @@ final class EntryIndex: Sendable {
         /// Node-alias entry ids keyed by their smallest selector: an alias can only match an
         /// agent that has that selector, so matching looks at few aliases.
         var aliasesByFirstSelector: [Selector: Set<String>] = [:]
+        /// Per parent, how many of its entries federate with each trust domain: which federated
+        /// bundles an agent needs, without looking at its entries on every sync.
+        var federatesByParent: [SPIFFEID: [TrustDomain: Int]] = [:]
         /// Starts at 1 (the state as loaded), so an agent that synced before any change
         /// holds a revision it can wait on; `since=0` always means "send everything".
         var revision = 1
@@ -140,7 +143,10 @@ final class EntryIndex: Sendable {
     private func insert(_ entry: RegistrationEntry, into state: inout State) {
         state.entries[entry.id] = entry
         state.bySPIFFEID[entry.spiffeID, default: []].insert(entry.id)
-        if let parent = entry.parentID { state.byParent[parent, default: []].insert(entry.id) }
+        if let parent = entry.parentID {
+            state.byParent[parent, default: []].insert(entry.id)
+            for td in entry.federatesWith { state.federatesByParent[parent, default: [:]][td, default: 0] += 1 }
+        }
         if isAlias(entry), let first = entry.selectors.min() {
             state.aliasesByFirstSelector[first, default: []].insert(entry.id)
         }
@@ -153,6 +159,11 @@ final class EntryIndex: Sendable {
         if let parent = entry.parentID {
             state.byParent[parent]?.remove(entry.id)
             if state.byParent[parent]?.isEmpty == true { state.byParent[parent] = nil }
+            for td in entry.federatesWith {
+                state.federatesByParent[parent]?[td, default: 1] -= 1
+                if state.federatesByParent[parent]?[td] == 0 { state.federatesByParent[parent]?[td] = nil }
+            }
+            if state.federatesByParent[parent]?.isEmpty == true { state.federatesByParent[parent] = nil }
         }
         if isAlias(entry), let first = entry.selectors.min() {
             state.aliasesByFirstSelector[first]?.remove(entry.id)
@@ -179,6 +190,13 @@ final class EntryIndex: Sendable {
             }
         }
         return found
+    }
+
+    /// The trust domains the entries under `parents` federate with.
+    static func federatedDomains(parents: Set<SPIFFEID>, in state: State) -> Set<TrustDomain> {
+        parents.reduce(into: Set<TrustDomain>()) { domains, parent in
+            if let counts = state.federatesByParent[parent] { domains.formUnion(counts.keys) }
+        }
     }
 
     /// The parent IDs whose entries `agent` may serve: its own ID and its matching aliases' IDs.

@@ -11,6 +11,7 @@ extension SignetAuthority {
         entry.createdAt = Date()
         entry.updatedAt = entry.createdAt
         entry.revision = 1
+        try checkFederatesWith(entry, previous: nil)
         try await checkPolicy(entry, actor: actor, action: "entry.create")
         let event = AuditEvent(
             actor: actor, action: "entry.create", subject: entry.id, outcome: .success,
@@ -33,6 +34,7 @@ extension SignetAuthority {
         entry.createdAt = existing.createdAt
         entry.updatedAt = Date()
         entry.revision = existing.revision + 1
+        try checkFederatesWith(entry, previous: existing)
         try await checkPolicy(entry, actor: actor, action: "entry.update")
         let event = AuditEvent(
             actor: actor, action: "entry.update", subject: entry.id, outcome: .success,

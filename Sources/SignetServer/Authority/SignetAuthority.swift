@@ -20,6 +20,10 @@ public final class SignetAuthority: Sendable {
     let entryIndex: EntryIndex
     /// Outstanding x509pop attestation challenges.
     let x509popChallenges: X509PoPChallenges
+    /// Federated trust domains and their fetched bundles, each kept apart (see `Federation/`).
+    let federatedBundles: FederatedBundleCache
+    /// Token endpoint state: trust rules, external issuers' keys, used single-use tokens (see `Exchange/`).
+    let exchange: ExchangeState
 
     struct State {
         var ca: CertificateAuthority
@@ -41,6 +45,8 @@ public final class SignetAuthority: Sendable {
         self.agentRegistry = AgentRegistry()
         self.entryIndex = EntryIndex(serverID: try SPIFFEID(trustDomain: configuration.trustDomain, path: "/signet/server"))
         self.x509popChallenges = X509PoPChallenges()
+        self.federatedBundles = FederatedBundleCache()
+        self.exchange = ExchangeState(configuration: configuration, store: store)
     }
 
     public var trustDomain: TrustDomain { configuration.trustDomain }

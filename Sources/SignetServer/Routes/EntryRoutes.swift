@@ -76,6 +76,8 @@ struct EntryInput: Decodable {
     var purpose: String?
     var environment: String?
     var expiresAt: Date?
+    /// Trust domains whose bundles the entry's workloads receive (each must be federated).
+    var federatesWith: [String]?
 
     enum CodingKeys: String, CodingKey {
         case spiffeID = "spiffe_id"
@@ -86,6 +88,20 @@ struct EntryInput: Decodable {
         case dnsNames = "dns_names"
         case owner, purpose, environment
         case expiresAt = "expires_at"
+        case federatesWith = "federates_with"
+    }
+
+    /// `federates_with` as trust domains; a bad name is a 400 naming it.
+    func federatedDomains() throws -> [TrustDomain]? {
+        try federatesWith.map { names in
+            try names.map { name in
+                do {
+                    return try TrustDomain(name.hasPrefix("spiffe://") ? String(name.dropFirst(9)) : name)
+                } catch {
+                    throw APIError.badRequest("federates_with: '\(name)' is not a trust domain name: \(error)")
+                }
+            }
+        }
     }
 
     func newEntry(defaults: ServerConfiguration, actor: String) throws -> RegistrationEntry {
@@ -101,7 +117,8 @@ struct EntryInput: Decodable {
             purpose: purpose ?? "",
             environment: environment,
             expiresAt: expiresAt,
-            createdBy: actor)
+            createdBy: actor,
+            federatesWith: try federatedDomains() ?? [])
     }
 
     func apply(to entry: inout RegistrationEntry) throws {
@@ -115,6 +132,7 @@ struct EntryInput: Decodable {
         if let purpose { entry.purpose = purpose }
         if let environment { entry.environment = environment.isEmpty ? nil : environment }
         if let expiresAt { entry.expiresAt = expiresAt }
+        if let federated = try federatedDomains() { entry.federatesWith = Array(Set(federated)).sorted() }
     }
 }
 

@@ -70,7 +70,8 @@ struct JWTSVIDRoutes {
         }
         group.post("jwt/validate") { request, context in
             let input = try await request.decode(as: ValidateInput.self, context: context)
-            let verifier = try JWTVerifier(trustDomain: authority.trustDomain, keys: authority.jwtKeys.publicKeys)
+            // This trust domain's keys, or a federated domain's own keys for its tokens (never merged).
+            let verifier = try authority.jwtVerifier(forToken: input.token)
             do {
                 let verified = try verifier.verify(token: input.token, audience: input.audience)
                 return try APIJSON.response(

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import SignetPKI
 import SignetStore
 
 /// Unauthenticated endpoints: the SPIFFE bundle, OIDC discovery, JWKS and health.
@@ -42,6 +43,12 @@ struct PublicRoutes {
                 "response_types_supported": ["id_token"],
                 "subject_types_supported": ["public"],
                 "claims_supported": ["sub", "aud", "exp", "iat", "iss", "jti"],
+                // Token endpoint (RFC 8414): token exchange and client credentials.
+                "token_endpoint": authority.tokenEndpointURL,
+                "grant_types_supported": [SignetAuthority.tokenExchangeGrant, "client_credentials"],
+                "token_endpoint_auth_methods_supported": ["private_key_jwt", "tls_client_auth"],
+                "token_endpoint_auth_signing_alg_values_supported": JWTAlgorithm.allCases.map(\.rawValue),
+                "tls_client_certificate_bound_access_tokens": true,
             ]
             let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])
             return Response(

@@ -8,6 +8,8 @@ enum CryptoCeiling {
     enum Work: Sendable {
         case csrVerifyPlusSign
         case es256Sign
+        /// Token exchange: verify the ES256 subject token, sign the issued ES256 token.
+        case es256VerifyPlusSign
     }
 
     static func measure(_ work: Work, duration: Duration) async -> Double {
@@ -32,6 +34,9 @@ enum CryptoCeiling {
                                 precondition(csrKey.publicKey.isValidSignature(csrSignature, for: csrBody))
                                 _ = try! signer.signature(for: tbs)
                             case .es256Sign:
+                                _ = try! signer.signature(for: tbs[..<200])
+                            case .es256VerifyPlusSign:
+                                precondition(csrKey.publicKey.isValidSignature(csrSignature, for: csrBody))
                                 _ = try! signer.signature(for: tbs[..<200])
                             }
                         }

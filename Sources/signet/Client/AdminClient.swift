@@ -61,7 +61,7 @@ struct AdminClient {
         let data = Data(buffer: body)
         guard (200..<300).contains(response.status.code) else {
             if let problem = try? JSONDecoder().decode(ServerProblem.self, from: data) {
-                throw CLIError("\(problem.message) (\(response.status.code) \(problem.error))")
+                throw CLIError("\(problem.message) (\(response.status.code) \(problem.error))", serverBody: data)
             }
             throw CLIError("server answered \(response.status.code): \(String(decoding: data.prefix(500), as: UTF8.self))")
         }
@@ -82,7 +82,13 @@ struct AdminClient {
 /// An error the CLI prints as `error: <message>` before exiting non-zero.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ message: String) { description = message }
+    /// The server's JSON error body when this is an API refusal, for commands that show its details
+    /// (e.g. each lint finding of a refused trust rule).
+    let serverBody: Data?
+    init(_ message: String, serverBody: Data? = nil) {
+        description = message
+        self.serverBody = serverBody
+    }
 }
 
 /// Runs `body` with a client and always shuts the client down.

@@ -14,7 +14,7 @@ import X509
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Built-in benchmarks that print a ratio against a same-run baseline.",
-        subcommands: [Issue.self, Agent.self])
+        subcommands: [Issue.self, Agent.self, Exchange.self])
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -88,10 +88,16 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 results.append((PhaseResult(name: "jwt-svid", concurrency: level, latenciesNanos: lat, seconds: secs), jwtCeiling))
             }
-            report(results, cores: ProcessInfo.processInfo.activeProcessorCount)
+            Self.report(
+                results, cores: ProcessInfo.processInfo.activeProcessorCount, seconds: seconds, output: output,
+                title: "signet bench issue",
+                ceilingNote: "ceiling: x509 = P-256 CSR verify + P-256 sign on all cores; jwt = one ES256 sign on all cores (swift-crypto, same run)")
         }
 
-        func report(_ results: [(PhaseResult, Double)], cores: Int) {
+        static func report(
+            _ results: [(PhaseResult, Double)], cores: Int, seconds: Int, output: OutputFormat, title: String,
+            ceilingNote: String
+        ) {
             if output == .json {
                 struct Row: Encodable {
                     let cores: Int
@@ -112,7 +118,7 @@ struct BenchCommand: AsyncParsableCommand {
                 print(String(decoding: try! encoder.encode(rows), as: UTF8.self))
                 return
             }
-            print("signet bench issue: \(cores) cores, \(seconds)s per phase, HTTPS + mTLS on loopback, client in the same process")
+            print("\(title): \(cores) cores, \(seconds)s per phase, HTTPS on loopback, client in the same process")
             var rows = [["KIND", "CONC", "OPS", "RATE/s", "CEILING/s", "RATIO", "P50 ms", "P99 ms"]]
             for (r, ceiling) in results {
                 rows.append([
@@ -123,7 +129,7 @@ struct BenchCommand: AsyncParsableCommand {
                 ])
             }
             Table.print(rows)
-            print("ceiling: x509 = P-256 CSR verify + P-256 sign on all cores; jwt = one ES256 sign on all cores (swift-crypto, same run)")
+            print(ceilingNote)
         }
 
         static func get(_ client: HTTPClient, _ url: String) async throws {

@@ -23,12 +23,17 @@ struct EntryCommand: AsyncParsableCommand {
         @Option(help: "What this identity is for (required).") var purpose: String
         @Option(help: "Environment, e.g. prod.") var environment: String?
         @Option(help: "Entry expiry, RFC 3339 (e.g. 2027-01-01T00:00:00Z).") var expiresAt: String?
+        @Option(
+            name: .customLong("federates-with"),
+            help: "Federated trust domain whose bundle the workloads receive (repeatable; see `signet federation add`).")
+        var federatesWith: [String] = []
         @Option(help: "Output format.") var output: OutputFormat = .table
 
         func run() async throws {
             var body: [String: Any] = [
                 "spiffe_id": spiffeID, "owner": owner, "purpose": purpose, "selectors": selectors, "dns_names": dnsNames,
             ]
+            if !federatesWith.isEmpty { body["federates_with"] = federatesWith }
             if let parentID { body["parent_id"] = parentID }
             if let x509TTL { body["x509_ttl"] = x509TTL }
             if let jwtTTL { body["jwt_ttl"] = jwtTTL }
@@ -87,10 +92,20 @@ struct EntryCommand: AsyncParsableCommand {
         @Option(help: "Purpose.") var purpose: String?
         @Option(help: "Environment (empty string clears it).") var environment: String?
         @Option(help: "Entry expiry, RFC 3339.") var expiresAt: String?
+        @Option(
+            name: .customLong("federates-with"),
+            help: "Replace the federated trust domains (repeatable; --no-federation clears them).")
+        var federatesWith: [String] = []
+        @Flag(help: "Clear the federated trust domains.") var noFederation = false
         @Option(help: "Output format.") var output: OutputFormat = .table
 
         func run() async throws {
             var body: [String: Any] = [:]
+            if noFederation && !federatesWith.isEmpty {
+                throw ValidationError("--no-federation and --federates-with contradict each other; pass one")
+            }
+            if !federatesWith.isEmpty { body["federates_with"] = federatesWith }
+            if noFederation { body["federates_with"] = [String]() }
             if let spiffeID { body["spiffe_id"] = spiffeID }
             if let parentID { body["parent_id"] = parentID }
             if !selectors.isEmpty { body["selectors"] = selectors }
@@ -130,7 +145,7 @@ enum EntryPrinter {
         }
         let entry = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         let keys = ["id", "spiffe_id", "parent_id", "selectors", "x509_ttl", "jwt_ttl", "dns_names", "owner", "purpose",
-                    "environment", "expires_at", "created_by", "created_at", "updated_at", "revision"]
+                    "environment", "expires_at", "federates_with", "created_by", "created_at", "updated_at", "revision"]
         for key in keys {
             guard let value = entry[key], !(value is NSNull) else { continue }
             print("\(key.padding(toLength: 12, withPad: " ", startingAt: 0)) \(render(value, key: key))")
@@ -144,11 +159,12 @@ enum EntryPrinter {
         }
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         let entries = object["entries"] as? [[String: Any]] ?? []
-        var rows = [["ID", "SPIFFE ID", "OWNER", "X509 TTL", "SELECTORS"]]
+        var rows = [["ID", "SPIFFE ID", "OWNER", "X509 TTL", "SELECTORS", "FEDERATES WITH"]]
         for e in entries {
             rows.append([
                 e["id"] as? String ?? "", e["spiffe_id"] as? String ?? "", e["owner"] as? String ?? "",
                 render(e["x509_ttl"] ?? 0, key: "x509_ttl"), render(e["selectors"] ?? [], key: "selectors"),
+                render(e["federates_with"] ?? [], key: "federates_with"),
             ])
         }
         Table.print(rows)

@@ -65,15 +65,17 @@ struct JWTCommand: AsyncParsableCommand {
             let verifier = try JWTVerifier(trustDomain: td, keys: trust.jwtAuthorities)
             do {
                 let verified = try verifier.verify(token: token, audience: audience)
+                let chain = Self.delegationChain(verified.claims.extra["act"])
                 if output == .json {
                     let object: [String: Any] = [
                         "valid": true, "spiffe_id": verified.spiffeID.description, "audience": verified.claims.aud,
                         "expires_at": ISO8601DateFormatter().string(from: verified.expiry), "kid": verified.header.kid,
-                        "alg": verified.header.algorithm.rawValue,
+                        "alg": verified.header.algorithm.rawValue, "delegation": chain,
                     ]
                     print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
                 } else {
                     print("valid: \(verified.spiffeID) aud=\(verified.claims.aud.joined(separator: ",")) expires \(ISO8601DateFormatter().string(from: verified.expiry)) (kid \(verified.header.kid), \(verified.header.algorithm.rawValue))")
+                    if !chain.isEmpty { print("delegation: " + chain.joined(separator: " -> ")) }
                 }
             } catch {
                 if output == .json {
@@ -84,6 +86,22 @@ struct JWTCommand: AsyncParsableCommand {
                 }
                 throw ExitCode(1)
             }
+        }
+
+        /// The RFC 8693 `act` chain, outermost (current) actor first: `act.sub`, then `act.act.sub`, ...
+        /// A member that is not an object with a string `sub` ends the chain (shown as `?`).
+        static func delegationChain(_ act: JSONValue?) -> [String] {
+            var chain: [String] = []
+            var current = act
+            while let value = current, chain.count < 64 {
+                guard let object = value.objectValue, let sub = object["sub"]?.stringValue else {
+                    chain.append("?")
+                    break
+                }
+                chain.append(sub)
+                current = object["act"]
+            }
+            return chain
         }
 
         private func resolveTrustDomain(token: String) throws -> TrustDomain {
