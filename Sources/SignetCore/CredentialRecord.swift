@@ -6,6 +6,8 @@ public struct CredentialRecord: Hashable, Sendable, Codable {
     public enum Kind: String, Codable, Sendable, CaseIterable {
         case x509SVID = "x509-svid"
         case jwtSVID = "jwt-svid"
+        /// An RFC 9068 access token (`typ: at+jwt`) from the token endpoint.
+        case accessToken = "access-token"
     }
 
     /// The certificate serial (hex) or the JWT's `jti`.

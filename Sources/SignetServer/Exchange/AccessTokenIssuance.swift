@@ -81,7 +81,7 @@ extension SignetAuthority {
             details["kid"] = key.kid
             details["token_type"] = isAccessToken ? "access_token" : "jwt-svid"
             record = CredentialRecord(
-                serial: jti, kind: .jwtSVID, spiffeID: issuance.spiffeID, entryID: nil,
+                serial: jti, kind: isAccessToken ? .accessToken : .jwtSVID, spiffeID: issuance.spiffeID, entryID: nil,
                 publicKeyFingerprint: key.kid, notBefore: claims.iat ?? now, notAfter: claims.exp,
                 issuedTo: issuance.issuedTo, issuedAt: now, audience: issuance.audiences)
             Self.member("access_token", token, into: &body)

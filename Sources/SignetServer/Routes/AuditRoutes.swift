@@ -28,7 +28,7 @@ struct AuditRoutes {
             if let id = q["spiffe_id"] { query.spiffeID = try SPIFFEID(String(id)) }
             if let kind = q["kind"] {
                 guard let k = CredentialRecord.Kind(rawValue: String(kind)) else {
-                    throw APIError.badRequest("kind must be x509-svid or jwt-svid")
+                    throw APIError.badRequest("kind must be x509-svid, jwt-svid or access-token")
                 }
                 query.kind = k
             }

@@ -34,7 +34,7 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List issued credentials.")
         @OptionGroup var client: ClientOptions
         @Option(help: "Only this SPIFFE ID.") var spiffeID: String?
-        @Option(help: "x509-svid or jwt-svid.") var kind: String?
+        @Option(help: "x509-svid, jwt-svid or access-token.") var kind: String?
         @Option(help: "At most this many.") var limit: Int?
         @Option(help: "Output format.") var output: OutputFormat = .table
 
