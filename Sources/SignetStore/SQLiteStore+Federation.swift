@@ -76,12 +76,7 @@ extension SQLiteStore {
     static func trustRules(_ db: Database, where filter: String, _ arguments: StatementArguments) throws
         -> [TrustRule]
     {
-        try Row.fetchAll(
-            db, sql: "SELECT id, document FROM trust_rules WHERE \(filter) ORDER BY name", arguments: arguments
-        ).map { row in
-            let id = try StoredRow(row, what: "trust rule").value("id", as: String.self)
-            return try StoredRow(row, what: "trust rule '\(id)'").json("document", as: TrustRule.self)
-        }
+        try documents(db, table: "trust_rules", key: "id", orderBy: "name", what: "trust rule", filter, arguments)
     }
 
     // MARK: OAuth clients
@@ -123,12 +118,7 @@ extension SQLiteStore {
     static func oauthClients(_ db: Database, where filter: String, _ arguments: StatementArguments) throws
         -> [OAuthClient]
     {
-        try Row.fetchAll(
-            db, sql: "SELECT id, document FROM oauth_clients WHERE \(filter) ORDER BY id", arguments: arguments
-        ).map { row in
-            let id = try StoredRow(row, what: "OAuth client").value("id", as: String.self)
-            return try StoredRow(row, what: "OAuth client '\(id)'").json("document", as: OAuthClient.self)
-        }
+        try documents(db, table: "oauth_clients", key: "id", orderBy: "id", what: "OAuth client", filter, arguments)
     }
 
     // MARK: Federated trust domains
@@ -200,24 +190,28 @@ extension SQLiteStore {
     static func federations(_ db: Database, where filter: String, _ arguments: StatementArguments) throws
         -> [FederationRelationship]
     {
-        try Row.fetchAll(
-            db, sql: "SELECT trust_domain, document FROM federations WHERE \(filter) ORDER BY trust_domain",
-            arguments: arguments
-        ).map { row in
-            let td = try StoredRow(row, what: "federation").value("trust_domain", as: String.self)
-            return try StoredRow(row, what: "federation '\(td)'").json("document", as: FederationRelationship.self)
-        }
+        try documents(
+            db, table: "federations", key: "trust_domain", orderBy: "trust_domain", what: "federation", filter, arguments)
     }
 
     static func federatedBundles(_ db: Database, where filter: String, _ arguments: StatementArguments) throws
         -> [FederatedBundle]
     {
+        try documents(
+            db, table: "federated_bundles", key: "trust_domain", orderBy: "trust_domain", what: "federated bundle",
+            filter, arguments)
+    }
+
+    /// Rows of a document table decoded as `T`; an unreadable document is ``StoreError/corrupt(_:)`` naming its key.
+    static func documents<T: Decodable>(
+        _ db: Database, table: String, key: String, orderBy: String, what: String, _ filter: String,
+        _ arguments: StatementArguments
+    ) throws -> [T] {
         try Row.fetchAll(
-            db, sql: "SELECT trust_domain, document FROM federated_bundles WHERE \(filter) ORDER BY trust_domain",
-            arguments: arguments
+            db, sql: "SELECT \(key), document FROM \(table) WHERE \(filter) ORDER BY \(orderBy)", arguments: arguments
         ).map { row in
-            let td = try StoredRow(row, what: "federated bundle").value("trust_domain", as: String.self)
-            return try StoredRow(row, what: "federated bundle '\(td)'").json("document", as: FederatedBundle.self)
+            let id = try StoredRow(row, what: what).value(key, as: String.self)
+            return try StoredRow(row, what: "\(what) '\(id)'").json("document", as: T.self)
         }
     }
 

@@ -71,3 +71,37 @@ def workload(server, tmp_path_factory):
     out = tmp_path_factory.mktemp("workload-svid")
     server.mint_x509(spiffe_id, out)
     return spiffe_id, out
+
+
+# --------------------------------------------------------------------------
+# Token exchange (issue #4): test OIDC issuers and a Signet server that trusts their CA
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def issuer_ca(tmp_path_factory):
+    """The throwaway CA of every test OIDC issuer; its PEM is the exchange server's `[exchange] ca_bundle`."""
+    from oidc_issuer import IssuerCA
+    return IssuerCA(tmp_path_factory.mktemp("oidc-ca"))
+
+
+@pytest.fixture(scope="session")
+def exchange_server(tmp_path_factory, issuer_ca):
+    """A Signet server (example.org) that trusts the test issuers, with short JWKS cache intervals."""
+    from conftest_exchange import start_exchange_server
+    server = start_exchange_server(tmp_path_factory.mktemp("signet-exchange") / "data", issuer_ca.pem_path)
+    try:
+        yield server
+    finally:
+        server.stop_cleanly()
+
+
+@pytest.fixture(scope="module")
+def oidc_issuer(issuer_ca):
+    """A running test OIDC issuer (one per test module, so rules of other modules never mix in)."""
+    from oidc_issuer import OIDCIssuer
+    issuer = OIDCIssuer(issuer_ca).start()
+    try:
+        yield issuer
+    finally:
+        issuer.stop()

@@ -82,7 +82,7 @@ public enum JWTValidationError: Error, Equatable, Sendable, CustomStringConverti
         case .missingKeyID:
             "header has no 'kid': JWT-SVIDs must name their signing key"
         case .unknownKeyID(let kid):
-            "kid '\(kid)' is not in the trust bundle"
+            "kid '\(kid)' is not among the issuer's keys (trust bundle or JWKS)"
         case .algorithmKeyMismatch(let alg, let key):
             "alg \(alg.rawValue) cannot be used with \(key)"
         case .missingSignature:

@@ -104,11 +104,13 @@ extension SignetAuthority {
             "\(result.rule.name): " + (result.spiffeID.map { "-> \($0)" } ?? result.reasons.joined(separator: "; "))
         }.joined(separator: " | ")
         guard let first = matched.first, let id = first.spiffeID else {
-            throw OAuthError.invalidGrant("no trust rule accepts this \(role) token", reason: summary).adding(details)
+            throw OAuthError.invalidGrant("no trust rule accepts this \(role) token", reason: "no rule matched: " + summary)
+                .adding(details)
         }
         guard ids.count == 1 else {
             throw OAuthError.invalidGrant(
-                "\(role) token is ambiguous: several trust rules map it to different identities", reason: summary
+                "\(role) token is ambiguous: several trust rules map it to different identities",
+                reason: "ambiguous: rules map it to \(ids.count) different SPIFFE IDs: " + summary
             ).adding(details)
         }
         return ResolvedToken(
