@@ -206,6 +206,44 @@ def test_workload_and_server_validate_a_beta_jwt_svid(federated, agent_a):
     assert r.json()["spiffe_id"] == a_id
 
 
+def test_token_endpoint_accepts_a_federated_jwt_svid_as_actor_only(federated):
+    """A beta.org workload may act for an alpha.org subject that names it in may_act; it is never
+    re-issued by alpha.org under its own (beta.org) identity."""
+    import time
+
+    import requests
+
+    from harness import decode_part, sign_es256
+    a, b, _, _, _ = federated
+    b_id = f"spiffe://{B}/agents/{unique()}"
+    b.create_entry(b_id)
+    actor = b.mint_jwt(b_id, a.default_issuer)          # addressed to alpha.org's token endpoint
+    now = int(time.time())
+    a_id = f"spiffe://{A}/prod/{unique('subj')}"
+    subject = sign_es256(
+        {"alg": "ES256", "kid": a.active_jwt_kid(), "typ": "JWT"},
+        {"sub": a_id, "aud": a.default_issuer, "exp": now + 120, "iat": now, "jti": unique("jti"),
+         "may_act": {"sub": b_id}},
+        a.jwt_private_key())
+    url = a.url + "/oauth2/token"
+    grant = "urn:ietf:params:oauth:grant-type:token-exchange"
+    jwt_type = "urn:ietf:params:oauth:token-type:jwt"
+    r = requests.post(url, verify=a.ca_file, timeout=15, data={
+        "grant_type": grant, "subject_token": subject, "subject_token_type": jwt_type,
+        "actor_token": actor, "actor_token_type": jwt_type, "audience": "alpha-api"})
+    assert r.status_code == 200, r.text
+    claims = decode_part(r.json()["access_token"], 1)
+    assert claims["sub"] == a_id
+    assert claims["act"] == {"sub": b_id}
+    # beta.org's token as the subject: refused, nothing issued under beta.org's ID here.
+    r = requests.post(url, verify=a.ca_file, timeout=15, data={
+        "grant_type": grant, "subject_token": b.mint_jwt(b_id, a.default_issuer), "subject_token_type": jwt_type,
+        "audience": "alpha-api"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "invalid_grant"
+    assert B in r.json()["error_description"]
+
+
 def test_bundle_rotation_is_picked_up(federated, agent_a):
     """beta.org restarts with another JWT algorithm: a new key joins its bundle (sequence+1); alpha.org's
     refresh picks it up, the agent delivers it, and tokens signed by the new key validate."""

@@ -78,6 +78,14 @@ extension SignetAuthority {
             throw OAuthError(.serverError, "trust rules could not be loaded; retry", reason: "loading trust rules: \(error)")
         }
         let subject = try await resolveToken(subjectToken, role: "subject", rules: rules)
+        guard subject.spiffeID.trustDomain == trustDomain else {
+            // This server's keys speak only for its own trust domain: a federated domain's workload may act
+            // (actor_token) for a subject of this domain, but is never re-issued here under its own ID.
+            throw OAuthError.invalidGrant(
+                "the subject token's identity is in trust domain \(subject.spiffeID.trustDomain); this server issues "
+                    + "identities of \(trustDomain) only (a federated JWT-SVID may be the actor_token)",
+                reason: "subject \(subject.spiffeID) is outside the trust domain")
+        }
         details["issuer"] = subject.issuerForEvents
         if let sub = subject.externalSubject { details["external_sub"] = sub }
         if let rule = subject.rule { details["rule"] = rule.name }
