@@ -92,11 +92,21 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
             ]
         ),
+        // Secret discovery (`signet scan path`): detectors, byte-level scanner, bounded-concurrency walker.
+        // Pure scanning; never imports Server/Store/Agent (results reach the inventory through the CLI).
+        .target(
+            name: "SignetDiscovery",
+            dependencies: ["SignetCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Deterministic labelled corpus (fake secrets at known file:line + look-alikes) and filler trees,
+        // shared by the tests and `signet bench scan`.
+        .target(name: "SignetDiscoveryCorpus", dependencies: ["SignetDiscovery"]),
         // The one executable: CLI, server and agent commands.
         .executableTarget(
             name: "signet",
             dependencies: [
                 "SignetCore", "SignetPKI", "SignetStore", "SignetServer", "SignetAgent",
+                "SignetDiscovery", "SignetDiscoveryCorpus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -126,6 +136,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SignetStoreTests", dependencies: ["SignetStore", "SignetCore"]),
+        .testTarget(name: "SignetDiscoveryTests", dependencies: ["SignetDiscovery", "SignetDiscoveryCorpus"]),
         .testTarget(
             name: "SignetServerTests",
             dependencies: [

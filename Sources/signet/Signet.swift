@@ -13,6 +13,6 @@ struct Signet: AsyncParsableCommand {
         subcommands: [
             ServerCommand.self, EntryCommand.self, X509Command.self, JWTCommand.self, BundleCommand.self,
             AuditCommand.self, BenchCommand.self, APICommand.self, TokenCommand.self, AgentCommand.self,
-            ClientCommand.self, TrustCommand.self, FederationCommand.self,
+            ClientCommand.self, TrustCommand.self, FederationCommand.self, ScanCommand.self,
         ])
 }

@@ -1,0 +1,74 @@
+import Foundation
+
+/// `signet scan path DIR...`: walks directories and scans every regular file for secrets, with a
+/// bounded number of files in flight (structured concurrency: a task group that never holds more
+/// than `options.concurrency` child tasks), so memory stays proportional to the concurrency rather
+/// than to the tree.
+public struct PathScanner: Sendable {
+    public let scanner: SecretScanner
+    public let options: PathScanOptions
+
+    public init(scanner: SecretScanner, options: PathScanOptions = PathScanOptions()) {
+        self.scanner = scanner
+        self.options = options
+    }
+
+    /// Scans files and directories (recursively). Findings are sorted by path, line and column.
+    ///
+    /// `progress`, when given, is called on the scanning task at most every `progressInterval`
+    /// (a terminal progress line); it must be quick, since no file is merged while it runs.
+    public func scan(
+        _ roots: [String], progressInterval: Duration = .milliseconds(200),
+        progress: ((PathScanProgress) -> Void)? = nil
+    ) async -> PathScanReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        var lastProgress = started
+        var report = PathScanReport()
+        let scanner = scanner
+        let options = options
+        func merge(_ outcome: FileScanOutcome) {
+            report.merge(outcome)
+            guard let progress else { return }
+            let now = clock.now
+            guard now - lastProgress >= progressInterval else { return }
+            lastProgress = now
+            progress(PathScanProgress(
+                filesScanned: report.filesScanned, bytesScanned: report.bytesScanned,
+                findings: report.findings.count, elapsedSeconds: Self.seconds(now - started)))
+        }
+        await withTaskGroup(of: FileScanOutcome.self) { group in
+            var inFlight = 0
+            for path in FileWalker(roots: roots, excluded: options.excludedDirectoryNames) {
+                if inFlight >= options.concurrency, let outcome = await group.next() {
+                    merge(outcome)
+                    inFlight -= 1
+                }
+                group.addTask { Self.scanFile(path, scanner: scanner, options: options) }
+                inFlight += 1
+            }
+            for await outcome in group { merge(outcome) }
+        }
+        report.findings.sort { ($0.path, $0.line, $0.column) < ($1.path, $1.line, $1.column) }
+        report.elapsedSeconds = Self.seconds(clock.now - started)
+        return report
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func scanFile(_ path: String, scanner: SecretScanner, options: PathScanOptions) -> FileScanOutcome {
+        switch FileReader.read(path, maximumSize: options.maximumFileSize) {
+        case .tooLarge:
+            return .skippedTooLarge
+        case .failed(let reason):
+            return .unreadable(path: path, reason: reason)
+        case .bytes(let bytes):
+            if options.skipBinaryFiles, bytes.prefix(PathScanOptions.binaryProbeLength).contains(0) {
+                return .skippedBinary
+            }
+            return .scanned(bytes: bytes.count, findings: scanner.scan(bytes, path: path))
+        }
+    }
+}
