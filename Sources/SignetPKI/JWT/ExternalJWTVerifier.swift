@@ -163,7 +163,7 @@ public struct ExternalJWTVerifier: Sendable {
             issuedAt: iat)
     }
 
-    static func checkHeader(_ header: [String: JSONValue]) throws(ExternalJWTError) -> (JWTAlgorithm, String) {
+    public static func checkHeader(_ header: [String: JSONValue]) throws(ExternalJWTError) -> (JWTAlgorithm, String) {
         if let forbidden = header.keys.filter({ forbiddenHeaderParameters.contains($0) }).sorted().first {
             throw .forbiddenHeaderParameter(forbidden)
         }

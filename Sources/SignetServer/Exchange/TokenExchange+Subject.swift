@@ -177,6 +177,16 @@ extension SignetAuthority {
         var keysUnavailable: String?
         var verified: VerifiedExternalJWT?
         var results: [ExternalEvaluation.RuleResult] = []
+        // The header alone can condemn a token (alg none, HS*, jku, ...): refuse it before any key is
+        // fetched, so hostile tokens cannot make Signet contact the issuer.
+        do {
+            _ = try ExternalJWTVerifier.checkHeader(token.header)
+        } catch {
+            return ExternalEvaluation(
+                issuer: iss, signature: error.description, verificationError: error, keysUnavailable: nil,
+                results: candidates.map { .init(rule: $0.rule, spiffeID: nil, reasons: ["token not verified: \(error)"]) },
+                verified: nil)
+        }
         for compiled in candidates {
             let group: String
             let verifier: ExternalJWTVerifier?
