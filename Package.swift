@@ -96,7 +96,16 @@ let package = Package(
         // Pure scanning; never imports Server/Store/Agent (results reach the inventory through the CLI).
         .target(
             name: "SignetDiscovery",
-            dependencies: ["SignetCore", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "SignetCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         // Deterministic labelled corpus (fake secrets at known file:line + look-alikes) and filler trees,
         // shared by the tests and `signet bench scan`.
