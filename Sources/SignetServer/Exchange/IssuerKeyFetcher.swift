@@ -103,6 +103,9 @@ final class IssuerKeyFetcher: Sendable {
                 tlsConfiguration: tls, redirectConfiguration: .disallow,
                 timeout: .init(connect: Self.timeout, read: Self.timeout))
             configuration.httpVersion = .automatic
+            // A refused or unreachable peer fails this attempt at once instead of being retried until the
+            // deadline: the poll (or the next request after the refetch interval) is the retry.
+            configuration.connectionPool.retryConnectionEstablishment = false
             let created = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             client = created
             return created

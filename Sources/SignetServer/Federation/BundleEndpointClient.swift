@@ -122,6 +122,9 @@ struct BundleEndpointClient: Sendable {
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: Self.timeout, read: Self.timeout))
         configuration.httpVersion = .http1Only
+        // A refused or unreachable peer fails this attempt at once instead of being retried until the
+        // deadline: the poll (or the next request after the refetch interval) is the retry.
+        configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { Task { try? await client.shutdown() } }
         var request = HTTPClientRequest(url: endpoint.url)
