@@ -105,6 +105,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
         // Deterministic labelled corpus (fake secrets at known file:line + look-alikes) and filler trees,
@@ -145,7 +146,17 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "SignetStoreTests", dependencies: ["SignetStore", "SignetCore"]),
-        .testTarget(name: "SignetDiscoveryTests", dependencies: ["SignetDiscovery", "SignetDiscoveryCorpus"]),
+        .testTarget(
+            name: "SignetDiscoveryTests",
+            dependencies: [
+                "SignetDiscovery", "SignetDiscoveryCorpus",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "SignetServerTests",
             dependencies: [

@@ -1,4 +1,5 @@
 import Crypto
+import SwiftASN1
 import X509
 
 /// SHA-256 fingerprints, hex-encoded, used to name keys in records and the inventory.
@@ -13,9 +14,18 @@ public enum Fingerprint {
         return out
     }
 
-    /// SHA-256 over the DER SubjectPublicKeyInfo.
+    /// SHA-256 over the DER SubjectPublicKeyInfo (what `openssl pkey -pubin -outform DER | sha256sum`
+    /// prints), so a key Signet issued for and the same key found by a scanner share a fingerprint.
+    /// (`subjectPublicKeyInfoBytes` is only the key's BIT STRING contents, not the whole structure.)
     public static func publicKey(_ key: Certificate.PublicKey) -> String {
-        hex(SHA256.hash(data: Array(key.subjectPublicKeyInfoBytes)))
+        var serializer = DER.Serializer()
+        do {
+            try serializer.serialize(key)
+        } catch {
+            // Serializing a parsed or generated key cannot fail; fall back to the key bits rather than trap.
+            return hex(SHA256.hash(data: Array(key.subjectPublicKeyInfoBytes)))
+        }
+        return hex(SHA256.hash(data: serializer.serializedBytes))
     }
 
     /// SHA-256 over the whole DER certificate (what `openssl x509 -fingerprint -sha256` prints).

@@ -1,7 +1,12 @@
+import Foundation
+
 /// The outcome of scanning one or more paths: findings plus the accounting a user needs to trust
 /// the result (what was read, what was skipped and why, how fast).
 public struct PathScanReport: Sendable, Codable {
     public var findings: [SecretFinding] = []
+    /// Certificates, keys and PKCS#12 files, one per credential (every file it was seen in is a
+    /// location), with posture notes; sorted by first location.
+    public var credentials: [DiscoveredCredential] = []
     public var filesScanned = 0
     public var bytesScanned = 0
     public var filesSkippedBinary = 0
@@ -19,16 +24,46 @@ public struct PathScanReport: Sendable, Codable {
 
     mutating func merge(_ file: FileScanOutcome) {
         switch file {
-        case .scanned(let bytes, let findings):
+        case .scanned(let bytes, let findings, let credentials):
             filesScanned += 1
             bytesScanned += bytes
             self.findings += findings
+            mergeCredentials(credentials)
         case .skippedBinary:
             filesSkippedBinary += 1
         case .skippedTooLarge:
             filesSkippedTooLarge += 1
         case .unreadable(let path, let reason):
             unreadable.append(UnreadablePath(path: path, reason: reason))
+        }
+    }
+}
+
+extension PathScanReport {
+    /// Adds one file's credentials: a credential already seen gains the new locations
+    /// (`InventoryItem.merge`) and any newly exposing paths.
+    mutating func mergeCredentials(_ found: [DiscoveredCredential]) {
+        for credential in found {
+            if let index = credentials.firstIndex(where: { $0.item.id == credential.item.id }) {
+                credentials[index].item.merge(credential.item)
+                credentials[index].exposedPaths += credential.exposedPaths.filter { !credentials[index].exposedPaths.contains($0) }
+            } else {
+                credentials.append(credential)
+            }
+        }
+    }
+
+    /// Sorts credentials and their locations and computes posture notes as of `now`.
+    mutating func finishCredentials(now: Date) {
+        for index in credentials.indices {
+            credentials[index].item.locations.sort { ($0.target, $0.line ?? 0) < ($1.target, $1.line ?? 0) }
+            credentials[index].exposedPaths.sort()
+            credentials[index].posture = CredentialPosture.notes(
+                for: credentials[index].item, exposedPaths: credentials[index].exposedPaths, now: now)
+        }
+        credentials.sort {
+            let left = $0.item.locations.first, right = $1.item.locations.first
+            return (left?.target ?? "", left?.line ?? 0, $0.item.id) < (right?.target ?? "", right?.line ?? 0, $1.item.id)
         }
     }
 }
@@ -52,7 +87,7 @@ public struct UnreadablePath: Sendable, Codable, Hashable {
 
 /// What happened to one file.
 enum FileScanOutcome: Sendable {
-    case scanned(bytes: Int, findings: [SecretFinding])
+    case scanned(bytes: Int, findings: [SecretFinding], credentials: [DiscoveredCredential] = [])
     case skippedBinary
     case skippedTooLarge
     case unreadable(path: String, reason: String)

@@ -50,8 +50,22 @@ public struct PathScanner: Sendable {
             for await outcome in group { merge(outcome) }
         }
         report.findings.sort { ($0.path, $0.line, $0.column) < ($1.path, $1.line, $1.column) }
+        report.finishCredentials(now: Date())
         report.elapsedSeconds = Self.seconds(clock.now - started)
         return report
+    }
+
+    /// Certificates and keys in a file with PEM armour or a credential extension, with the file's
+    /// exposure (group/other read bits) recorded for private-key material.
+    static func credentials(in bytes: [UInt8], path: String) -> [DiscoveredCredential] {
+        guard CredentialFileParser.isCandidate(path: path, bytes: bytes) else { return [] }
+        let items = CredentialFileParser().parse(bytes, path: path)
+        guard !items.isEmpty else { return [] }
+        let exposed = CredentialFileParser.mode(ofFile: path).map(CredentialFileParser.isReadableByOthers) ?? false
+        return items.map { item in
+            DiscoveredCredential(
+                item: item, exposedPaths: exposed && CredentialPosture.holdsPrivateKey(item.kind) ? [path] : [])
+        }
     }
 
     private static func seconds(_ duration: Duration) -> Double {
@@ -65,10 +79,12 @@ public struct PathScanner: Sendable {
         case .failed(let reason):
             return .unreadable(path: path, reason: reason)
         case .bytes(let bytes):
+            let credentials = credentials(in: bytes, path: path)
             if options.skipBinaryFiles, bytes.prefix(PathScanOptions.binaryProbeLength).contains(0) {
-                return .skippedBinary
+                // A DER certificate or PKCS#12 file is binary: it counts as scanned when it held a credential.
+                return credentials.isEmpty ? .skippedBinary : .scanned(bytes: bytes.count, findings: [], credentials: credentials)
             }
-            return .scanned(bytes: bytes.count, findings: scanner.scan(bytes, path: path))
+            return .scanned(bytes: bytes.count, findings: scanner.scan(bytes, path: path), credentials: credentials)
         }
     }
 }

@@ -12,7 +12,7 @@ import Darwin
 struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan", abstract: "Find machine credentials: hard-coded secrets and keys in files.",
-        subcommands: [Path.self])
+        subcommands: [Path.self, TLS.self])
 
     struct Path: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

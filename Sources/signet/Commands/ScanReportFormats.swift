@@ -15,6 +15,7 @@ enum ScanReportJSON {
         }
         let document: [String: Any] = [
             "findings": findings,
+            "credentials": report.credentials.map(ScanCredentialFormat.json),
             "summary": summary(report, roots: roots),
             "unreadable": report.unreadable.map { ["path": $0.path, "reason": $0.reason] },
         ]
@@ -37,6 +38,7 @@ enum ScanReportJSON {
             "megabytes_per_second": (report.megabytesPerSecond * 10).rounded() / 10,
             "findings": report.findings.count,
             "findings_by_severity": bySeverity,
+            "credentials": report.credentials.count,
         ]
     }
 }
@@ -61,6 +63,7 @@ enum ScanReportTable {
             }
             out += "\n"
         }
+        out += ScanCredentialFormat.table(report.credentials)
         return out + summaryLine(report) + "\n"
     }
 
@@ -68,8 +71,8 @@ enum ScanReportTable {
         let counts = SecretSeverity.allCases.reversed().map { severity in
             "\(report.findings.filter { $0.severity == severity }.count) \(severity)"
         }.joined(separator: ", ")
-        return String(format: "%d findings (%@); %d files, %.1f MB in %.2f s (%.1f MB/s); skipped %d binary, %d too large, %d unreadable",
-                      report.findings.count, counts, report.filesScanned, Double(report.bytesScanned) / 1e6,
+        return String(format: "%d findings (%@), %d credentials; %d files, %.1f MB in %.2f s (%.1f MB/s); skipped %d binary, %d too large, %d unreadable",
+                      report.findings.count, counts, report.credentials.count, report.filesScanned, Double(report.bytesScanned) / 1e6,
                       report.elapsedSeconds, report.megabytesPerSecond, report.filesSkippedBinary,
                       report.filesSkippedTooLarge, report.unreadable.count)
     }
@@ -124,14 +127,24 @@ enum SARIFReport {
             if let index = ruleIndex[finding.detectorID] { result["ruleIndex"] = index }
             return result
         }
+        let credentialRules = ScanCredentialFormat.sarifRules(firstIndex: rules.count)
+        let credentialResults = ScanCredentialFormat.sarifResults(
+            report.credentials, firstIndex: rules.count, location: { path, line in
+                let (baseIndex, relative) = locate(path, in: bases)
+                var artifact: [String: Any] = ["uri": encode(relative)]
+                if let baseIndex { artifact["uriBaseId"] = "ROOT\(baseIndex)" }
+                var location: [String: Any] = ["artifactLocation": artifact]
+                if let line { location["region"] = ["startLine": line] }
+                return ["physicalLocation": location]
+            })
         let run: [String: Any] = [
             "tool": ["driver": [
                 "name": "signet",
-                "rules": rules,
+                "rules": rules + credentialRules,
             ] as [String: Any]],
             "originalUriBaseIds": originalBases,
             "columnKind": "unicodeCodePoints",
-            "results": results,
+            "results": results + credentialResults,
             "invocations": [["executionSuccessful": true]],
         ]
         let document: [String: Any] = ["$schema": schema, "version": "2.1.0", "runs": [run]]
