@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SignetCore
 
 /// One endpoint to probe: a host name or IP literal and a TCP port.
 public struct TLSTarget: Hashable, Sendable, CustomStringConvertible {
@@ -103,25 +104,9 @@ public enum TLSTargetParser {
 /// IPv4/IPv6 literals as bytes, for CIDR expansion and IP SAN comparison.
 enum IPAddressBytes {
     /// 4 bytes for IPv4, 16 for IPv6, nil for anything else (a host name).
-    static func parse(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            return withUnsafeBytes(of: &v4) { Array($0) }
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            return withUnsafeBytes(of: &v6) { Array($0) }
-        }
-        return nil
-    }
+    static func parse(_ text: String) -> [UInt8]? { IPAddress.parse(text) }
 
-    static func format(_ bytes: [UInt8]) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let family = bytes.count == 4 ? AF_INET : AF_INET6
-        let ok = bytes.withUnsafeBytes { raw in inet_ntop(family, raw.baseAddress, &buffer, socklen_t(buffer.count)) != nil }
-        guard ok else { return bytes.map(String.init).joined(separator: ".") }
-        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func format(_ bytes: [UInt8]) -> String { IPAddress.format(bytes) }
 
     /// Every address of `address/prefix`, network address first. The caller bounds the size.
     static func expand(_ address: [UInt8], prefix: Int) -> [[UInt8]] {
