@@ -74,14 +74,18 @@ import Testing
         fake.advance(600)
         #expect(try await cache.verifier(issuer: Self.issuer, kid: "a").hasKey("a"))
         // The refresh runs in the background: wait for it (bounded) rather than for a fixed time.
-        for _ in 0..<100 where cache.cached(issuer: Self.issuer).lastError == nil {
-            try await Task.sleep(for: .milliseconds(50))
+        for _ in 0..<200 where cache.cached(issuer: Self.issuer).lastError == nil || cache.isFetching(issuer: Self.issuer) {
+            try await Task.sleep(for: .milliseconds(25))
         }
         #expect(fake.fetches.withLock { $0 } == 2)
         #expect(cache.cached(issuer: Self.issuer).lastError?.contains("connection refused") == true)
         fake.advance(2900)  // 3500 s old: still within the maximum age
         #expect(try await cache.verifier(issuer: Self.issuer, kid: "a").hasKey("a"))
-        try await Task.sleep(for: .milliseconds(100))  // let that call's background refresh finish (and fail)
+        // Let that call's background refresh finish (and fail) before counting fetches below.
+        for _ in 0..<200 where fake.fetches.withLock({ $0 }) < 3 || cache.isFetching(issuer: Self.issuer) {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(fake.fetches.withLock { $0 } == 3)
 
         // Beyond the maximum age the keys are refused until a fetch succeeds.
         fake.advance(200)

@@ -120,6 +120,11 @@ final class IssuerKeyCache: Sendable {
         slots.withLock { ($0[issuer]?.entry, $0[issuer]?.lastError) }
     }
 
+    /// Whether a fetch for the issuer is running (diagnostics, and tests that wait for a background refresh).
+    func isFetching(issuer: String) -> Bool {
+        slots.withLock { $0[issuer]?.inflight != nil }
+    }
+
     /// Drops issuers no rule names any more.
     func retain(issuers: Set<String>) {
         slots.withLock { slots in
