@@ -3,7 +3,7 @@ import SignetCore
 import SignetPKI
 
 /// What the agent keeps on disk so that, restarted while the server is down, it serves
-/// unexpired SVIDs at once: the entries and bundle of the last sync (`state.json`) and one
+/// unexpired SVIDs at once: the entries, bundle and federated bundles of the last sync (`state.json`) and one
 /// file per workload SVID (`svids/<entry-id>.json`, with its private key). All files 0600.
 struct AgentStateFiles {
     let directory: String
@@ -14,6 +14,8 @@ struct AgentStateFiles {
         var bundleSequence: Int64
         var bundleJSON: String
         var entries: [RegistrationEntry]
+        /// Federated trust domains' bundle documents by trust domain name (absent in files of older agents).
+        var federatedBundles: [String: String]?
     }
 
     struct StoredSVID: Codable {

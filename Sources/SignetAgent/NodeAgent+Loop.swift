@@ -103,7 +103,7 @@ extension NodeAgent {
         if bundleChanged {
             try reconfigureClientTrust()
         }
-        if entriesChanged || bundleChanged || response.full {
+        if entriesChanged || bundleChanged || federatedChanged || response.full {
             try persistSyncState()
         }
         if !needSVIDs.isEmpty {
@@ -117,7 +117,8 @@ extension NodeAgent {
         let state = core.withLock { core in
             AgentStateFiles.SyncState(
                 epoch: core.epoch, revision: core.revision, bundleSequence: core.bundleSequence,
-                bundleJSON: String(decoding: core.bundleJSON, as: UTF8.self), entries: Array(core.entries.values))
+                bundleJSON: String(decoding: core.bundleJSON, as: UTF8.self), entries: Array(core.entries.values),
+                federatedBundles: core.federatedBundleJSON)
         }
         try files.saveSyncState(state)
     }

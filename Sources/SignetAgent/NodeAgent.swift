@@ -101,6 +101,7 @@ public final class NodeAgent: Sendable {
                 core.entries = Dictionary(persisted.entries.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
                 core.svids = svids.filter { core.entries[$0.key] != nil }
                 try applyBundle(json: Array(persisted.bundleJSON.utf8), sequence: persisted.bundleSequence, core: &core)
+                applyFederatedBundles(persisted.federatedBundles ?? [:], core: &core)
             }
             try publish()
             logger.info(

@@ -269,6 +269,26 @@ def test_bundle_rotation_is_picked_up(federated, agent_a):
     assert str(agent.client().validate_jwt_svid(token, "alpha-service").spiffe_id) == b_id
 
 
+def test_agent_restarted_without_its_server_still_serves_the_federated_bundle(federated, agent_a):
+    """Federated bundles are persisted with the agent's sync state: restarted while its server is
+    unreachable, the agent serves beta.org's bundle at once, as it does its own SVIDs."""
+    import socket
+    agent, _ = agent_a
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"https://127.0.0.1:{s.getsockname()[1]}"   # closed once the with-block ends
+    assert agent.stop() == 0, agent.logs()
+    agent.start(server_url=dead)
+    try:
+        context = agent.client().fetch_x509_context()
+        assert _bundle_for(context.x509_bundle_set, B) is not None, "beta.org's bundle was not restored from disk"
+    finally:
+        assert agent.stop() == 0, agent.logs()
+        agent.start()   # back to alpha.org's server for the tests that follow
+    wait_for(lambda: _bundle_for(agent.client().fetch_x509_context().x509_bundle_set, B) is not None, 20,
+             "the agent to serve beta.org's bundle again")
+
+
 def test_after_delete_beta_svids_no_longer_validate(federated, agent_a):
     from spiffe.workloadapi.errors import ValidateJwtSvidError
     a, b, _, _, _ = federated
