@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "SignetCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ]
         ),
         // HTTPS faces: admin API, bundle, OIDC discovery, JWKS.

@@ -64,6 +64,9 @@ public enum SignetServer {
         FederationRoutes(authority: authority).register(on: v1)
         TrustRuleRoutes(authority: authority).register(on: v1)
         OAuthClientRoutes(authority: authority).register(on: v1)
+        InventoryRoutes(authority: authority).register(on: v1)
+        FindingsRoutes(authority: authority).register(on: v1)
+        TeamRoutes(authority: authority).register(on: v1)
         // Node agents: attestation needs no client certificate; everything else needs an agent SVID.
         AgentAttestationRoutes(authority: authority).register(on: router.group("agent/v1/attest"))
         let agentAPI = router.group("agent/v1").add(middleware: AgentAuthMiddleware(authority: authority))

@@ -30,6 +30,7 @@ struct PendingIssuance: Sendable {
                 throw StoreError.conflict("token '\(use.key)' was already used")
             }
         }
+        try credential.insertInventoryItem(db)
         try event.insert(db)
     }
 }
@@ -164,6 +165,10 @@ final class IssuanceBatcher: Sendable {
                             guard db.isInsideTransaction else { throw error }
                             outcomes.append(.failure(error))
                         }
+                    }
+                    // Issued credentials joined the inventory: its findings are out of date.
+                    if outcomes.contains(where: { if case .success = $0 { true } else { false } }) {
+                        try SQLiteStore.markFindingsStale(db)
                     }
                     return outcomes
                 },

@@ -194,9 +194,29 @@ struct EncodedCredential: Sendable {
 
     let serial: String
     let arguments: StatementArguments
+    /// The credential as an inventory item (see ``insertInventoryItem(_:)``).
+    let inventoryArguments: StatementArguments
+    let locationArguments: StatementArguments
 
     init(_ credential: CredentialRecord) throws {
         serial = credential.serial
+        // An X.509-SVID is the key it certifies (renewals of one key are one item); a JWT is itself.
+        let fingerprint =
+            credential.kind == .x509SVID ? "sha256:" + credential.publicKeyFingerprint : "jti:" + credential.serial
+        let itemID = InventoryItem.stableID(kind: .signetSVID, fingerprint: fingerprint)
+        var attributes = [
+            "spiffe_id": credential.spiffeID.description, "serial": credential.serial,
+            "credential_kind": credential.kind.rawValue,
+        ]
+        if let entry = credential.entryID { attributes["entry_id"] = entry }
+        if !credential.audience.isEmpty { attributes["audience"] = credential.audience.joined(separator: ",") }
+        let issued = StoredDate.encode(credential.issuedAt)
+        inventoryArguments = [
+            itemID, fingerprint, credential.spiffeID.description, credential.entryID, credential.entryID,
+            StoredDate.encode(credential.notBefore), StoredDate.encode(credential.notAfter), issued, issued,
+            StoredList.encode(attributes),
+        ]
+        locationArguments = ["signet", credential.issuedTo, 0, "", 0, issued, issued, itemID]
         arguments = [
             credential.serial, credential.kind.rawValue, credential.spiffeID.description, credential.entryID,
             credential.publicKeyFingerprint, StoredDate.encode(credential.notBefore),
@@ -209,6 +229,35 @@ struct EncodedCredential: Sendable {
     func insert(_ db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO credentials (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: arguments)
+    }
+
+    /// Records the credential in the inventory, owned by its entry's owner, in the same savepoint.
+    func insertInventoryItem(_ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO inventory_items (id, kind, fingerprint, name, owner, owner_source, status, managed,
+                    encrypted, created_at, expires_at, first_seen, last_seen, privileges, notes, attributes)
+                VALUES (?, 'signet-svid', ?, ?, (SELECT owner FROM entries WHERE id = ?),
+                    CASE WHEN (SELECT owner FROM entries WHERE id = ?) IS NULL THEN NULL ELSE 'signet' END,
+                    'active', 1, 0, ?, ?, ?, ?, '', '', ?)
+                ON CONFLICT(id) DO UPDATE SET
+                    expires_at = max(coalesce(expires_at, 0), excluded.expires_at),
+                    last_seen = max(last_seen, excluded.last_seen),
+                    attributes = excluded.attributes,
+                    owner = CASE WHEN owner_source = 'manual' OR excluded.owner IS NULL THEN owner ELSE excluded.owner END,
+                    owner_source = CASE WHEN owner_source = 'manual' OR excluded.owner IS NULL THEN owner_source
+                        ELSE 'signet' END
+                """
+        ).execute(arguments: inventoryArguments)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO inventory_locations (item_seq, type, target, line, commit_id, col, first_seen, last_seen)
+                SELECT seq, ?, ?, ?, ?, ?, ?, ? FROM inventory_items WHERE id = ?
+                ON CONFLICT DO UPDATE SET
+                    first_seen = min(first_seen, excluded.first_seen),
+                    last_seen = max(last_seen, excluded.last_seen)
+                """
+        ).execute(arguments: locationArguments)
     }
 }
 

@@ -18,6 +18,9 @@ enum Schema {
         migrator.registerMigration("v3") { db in
             try db.execute(sql: v3)
         }
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: v4)
+        }
         return migrator
     }()
 
@@ -172,5 +175,106 @@ enum Schema {
             expires_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX token_uses_expires_at ON token_uses(expires_at);
+        """
+
+    // v4: the machine-identity inventory. Items are columns (no JSON) because a
+    // full findings recomputation reads every row: list-valued facts use
+    // `StoredList` separators. Each item has a sequence number (`seq`, the rowid):
+    // new items append to the table, and locations and findings are keyed by it, so
+    // they cluster by item and a recomputation reads and writes them in key order.
+    // Findings are derived data, upserted by each recomputation (so a finding keeps
+    // the time it was first detected) and deleted when no longer raised; their
+    // titles and fixes repeat across items and are stored once in `finding_texts`.
+    static let v4 = """
+        CREATE TABLE inventory_items (
+            seq INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            preview TEXT,
+            detector TEXT,
+            name TEXT,
+            owner TEXT,
+            owner_source TEXT,
+            purpose TEXT,
+            environment TEXT,
+            status TEXT NOT NULL,
+            managed INTEGER NOT NULL,
+            encrypted INTEGER NOT NULL,
+            created_at INTEGER,
+            expires_at INTEGER,
+            last_used_at INTEGER,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            algorithm TEXT,
+            key_size INTEGER,
+            cert_subject TEXT,
+            cert_issuer TEXT,
+            cert_serial TEXT,
+            cert_sans TEXT,
+            cert_not_before INTEGER,
+            cert_not_after INTEGER,
+            cert_signature_algorithm TEXT,
+            cert_self_signed INTEGER,
+            cert_is_ca INTEGER,
+            privileges TEXT NOT NULL,
+            notes TEXT NOT NULL,
+            attributes TEXT NOT NULL
+        );
+        CREATE INDEX inventory_owner_expires ON inventory_items(owner, expires_at);
+
+        CREATE TABLE inventory_locations (
+            item_seq INTEGER NOT NULL,
+            type TEXT NOT NULL,
+            target TEXT NOT NULL,
+            -- 0 and '' stand for "none" so that the key columns are never NULL.
+            line INTEGER NOT NULL,
+            commit_id TEXT NOT NULL,
+            col INTEGER NOT NULL,
+            first_seen INTEGER NOT NULL,
+            last_seen INTEGER NOT NULL,
+            PRIMARY KEY (item_seq, type, target, line, commit_id)
+        ) WITHOUT ROWID;
+
+        -- Changes to an item that its columns do not keep: owner and status changes.
+        CREATE TABLE inventory_history (
+            item_id TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            actor TEXT NOT NULL
+        );
+        CREATE INDEX inventory_history_item ON inventory_history(item_id, at);
+
+        CREATE TABLE teams (
+            name TEXT PRIMARY KEY NOT NULL,
+            document TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE ownership_rules (
+            id TEXT PRIMARY KEY NOT NULL,
+            document TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE finding_texts (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL UNIQUE
+        );
+
+        CREATE TABLE findings (
+            item_seq INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            severity INTEGER NOT NULL,
+            weight INTEGER NOT NULL,
+            owner TEXT,
+            title INTEGER NOT NULL,
+            evidence TEXT NOT NULL,
+            fix INTEGER NOT NULL,
+            first_detected INTEGER NOT NULL,
+            computed_at INTEGER NOT NULL,
+            PRIMARY KEY (item_seq, rule)
+        ) WITHOUT ROWID;
+        CREATE INDEX findings_owner ON findings(owner, severity);
+        CREATE INDEX findings_severity ON findings(severity);
         """
 }

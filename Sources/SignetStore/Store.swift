@@ -107,6 +107,49 @@ public protocol Store: Sendable {
     func saveFederatedBundle(_ bundle: FederatedBundle, event: AuditEvent?) async throws
     func federatedBundle(trustDomain: TrustDomain) async throws -> FederatedBundle?
     func listFederatedBundles() async throws -> [FederatedBundle]
+
+    // MARK: Inventory
+
+    /// Merges sightings into the inventory in one transaction (one item per id; see
+    /// `InventoryItem.merge`) and appends the event built from what happened. Owners follow
+    /// `InventoryOwnership`: a manual owner is never replaced. Marks findings stale.
+    func ingestInventory(
+        _ items: [InventoryItem], actor: String, event: @escaping @Sendable (InventoryIngestSummary) -> AuditEvent
+    ) async throws -> InventoryIngestSummary
+    func inventoryItem(id: String) async throws -> InventoryItem?
+    func listInventory(_ query: InventoryQuery) async throws -> [InventoryItem]
+    func countInventory() async throws -> Int
+    /// Owner and status changes, oldest first.
+    func inventoryHistory(id: String) async throws -> [InventoryHistoryEntry]
+    /// Sets (or, with nil, clears) an item's owner by hand. ``StoreError/notFound(_:)`` when absent.
+    func assignInventoryOwner(itemID: String, owner: String?, actor: String, event: AuditEvent) async throws
+        -> InventoryItem
+    func setInventoryStatus(itemID: String, status: InventoryItem.Status, actor: String, event: AuditEvent)
+        async throws -> InventoryItem
+
+    // MARK: Ownership
+
+    func createTeam(_ team: Team, event: AuditEvent) async throws
+    @discardableResult
+    func deleteTeam(name: String, event: AuditEvent) async throws -> Team
+    func listTeams() async throws -> [Team]
+    /// ``StoreError/notFound(_:)`` when its team is not registered.
+    func createOwnershipRule(_ rule: OwnershipRule, event: AuditEvent) async throws
+    @discardableResult
+    func deleteOwnershipRule(id: String, event: AuditEvent) async throws -> OwnershipRule
+    func listOwnershipRules() async throws -> [OwnershipRule]
+
+    // MARK: Findings
+
+    /// Re-derives every finding from the inventory with `evaluate`, keeping each surviving
+    /// finding's first-detected time and deleting findings no longer raised.
+    func recomputeFindings(
+        now: Date, evaluate: @escaping @Sendable (InventoryItem) -> [Finding],
+        event: @escaping @Sendable (FindingsRecomputation) -> AuditEvent
+    ) async throws -> FindingsRecomputation
+    func findingsFreshness() async throws -> (computedAt: Date?, stale: Bool)
+    func listFindings(_ query: FindingQuery) async throws -> [StoredFinding]
+    func riskScores(itemIDs: [String]) async throws -> [String: Int]
 }
 
 extension Store {

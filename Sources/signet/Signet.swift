@@ -13,6 +13,7 @@ struct Signet: AsyncParsableCommand {
         subcommands: [
             ServerCommand.self, EntryCommand.self, X509Command.self, JWTCommand.self, BundleCommand.self,
             AuditCommand.self, BenchCommand.self, APICommand.self, TokenCommand.self, AgentCommand.self,
-            ClientCommand.self, TrustCommand.self, FederationCommand.self, ScanCommand.self,
+            ClientCommand.self, TrustCommand.self, FederationCommand.self, ScanCommand.self, InventoryCommand.self,
+            FindingsCommand.self, TeamCommand.self, OwnershipCommand.self,
         ])
 }

@@ -70,7 +70,7 @@ struct FileStoreTests {
             let applied = try await second.writer.read { db in
                 try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations")
             }
-            #expect(applied == ["v1", "v2", "v3"])
+            #expect(applied == ["v1", "v2", "v3", "v4"])
         }
     }
 

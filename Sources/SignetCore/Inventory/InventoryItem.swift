@@ -57,6 +57,18 @@ public struct InventoryItem: Hashable, Sendable, Codable {
             case firstSeen = "first_seen"
             case lastSeen = "last_seen"
         }
+
+        /// `last_seen` may be omitted by uploaders: it then equals `first_seen`.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            type = try c.decode(String.self, forKey: .type)
+            target = try c.decode(String.self, forKey: .target)
+            line = try c.decodeIfPresent(Int.self, forKey: .line)
+            column = try c.decodeIfPresent(Int.self, forKey: .column)
+            commit = try c.decodeIfPresent(String.self, forKey: .commit)
+            firstSeen = try c.decode(Date.self, forKey: .firstSeen)
+            lastSeen = try c.decodeIfPresent(Date.self, forKey: .lastSeen) ?? firstSeen
+        }
     }
 
     /// Certificate facts (nil for other kinds).
@@ -122,13 +134,27 @@ public struct InventoryItem: Hashable, Sendable, Codable {
     /// True when a private key is stored encrypted (passphrase-protected).
     public var encrypted: Bool
     public var status: Status
+    /// A human label: an IAM user and key slot, a service account, a token name.
+    public var name: String?
+    /// Facts from the source that ownership rules and findings read: `namespace`, `repository`,
+    /// `spiffe_id`, `arn`, `repository_selection`, ... Never secret values.
+    public var attributes: [String: String]
+    /// Observations the scanner made where it saw the credential, e.g. `world-readable` (a private
+    /// key file readable by group or others) or `test-file`.
+    public var notes: [String]
+    /// Where ``owner`` came from: `manual` (`inventory assign`, never overridden by ingest),
+    /// `rule:<id>` (an ownership rule), `source` (the scanner or importer said so), `signet` (the entry).
+    public var ownerSource: String?
+    /// Sum of the severity weights of the item's open findings, set by the findings engine.
+    public var riskScore: Int
 
     public init(
         kind: Kind, fingerprint: String, preview: String? = nil, detector: String? = nil, locations: [Location],
         owner: String? = nil, purpose: String? = nil, environment: String? = nil, created: Date? = nil,
         expires: Date? = nil, lastUsed: Date? = nil, algorithm: String? = nil, keySize: Int? = nil,
         certificate: CertificateFacts? = nil, privileges: [String] = [], managedBySignet: Bool = false,
-        encrypted: Bool = false, status: Status = .active
+        encrypted: Bool = false, status: Status = .active, name: String? = nil, attributes: [String: String] = [:],
+        notes: [String] = [], ownerSource: String? = nil, riskScore: Int = 0
     ) {
         self.id = Self.stableID(kind: kind, fingerprint: fingerprint)
         self.kind = kind
@@ -149,6 +175,22 @@ public struct InventoryItem: Hashable, Sendable, Codable {
         self.managedBySignet = managedBySignet
         self.encrypted = encrypted
         self.status = status
+        self.name = name
+        self.attributes = attributes
+        self.notes = notes
+        self.ownerSource = ownerSource ?? (owner == nil ? nil : "source")
+        self.riskScore = riskScore
+    }
+
+    /// Earliest sighting over all locations.
+    public var firstSeen: Date? { locations.lazy.map(\.firstSeen).min() }
+    /// Latest sighting over all locations.
+    public var lastSeen: Date? { locations.lazy.map(\.lastSeen).max() }
+
+    /// The status as of `now`: an active credential past its expiry is expired.
+    public func effectiveStatus(at now: Date) -> Status {
+        if status == .active, let expires, expires <= now { return .expired }
+        return status
     }
 
     /// The same credential found twice yields the same id, whatever the location.
@@ -157,9 +199,32 @@ public struct InventoryItem: Hashable, Sendable, Codable {
     }
 
     /// Merges another sighting of the same credential: locations are united (by type, target, line,
-    /// commit), keeping the earliest first-seen and latest last-seen of each.
+    /// commit), keeping the earliest first-seen and latest last-seen of each. Facts the item lacks
+    /// are taken from the sighting; notes, privileges and attributes are united; a manual owner is
+    /// never replaced, any other owner only by a sighting that names one.
     public mutating func merge(_ other: InventoryItem) {
         precondition(other.id == id, "only sightings of the same credential merge")
+        preview = preview ?? other.preview
+        detector = detector ?? other.detector
+        purpose = other.purpose ?? purpose
+        environment = other.environment ?? environment
+        name = name ?? other.name
+        created = created ?? other.created
+        expires = other.expires ?? expires
+        if let used = other.lastUsed { lastUsed = max(lastUsed ?? used, used) }
+        algorithm = algorithm ?? other.algorithm
+        keySize = keySize ?? other.keySize
+        certificate = certificate ?? other.certificate
+        managedBySignet = managedBySignet || other.managedBySignet
+        encrypted = encrypted && other.encrypted
+        if other.status != .active { status = other.status }
+        for privilege in other.privileges where !privileges.contains(privilege) { privileges.append(privilege) }
+        for note in other.notes where !notes.contains(note) { notes.append(note) }
+        attributes.merge(other.attributes) { _, new in new }
+        if ownerSource != "manual", let newOwner = other.owner {
+            owner = newOwner
+            ownerSource = other.ownerSource
+        }
         for location in other.locations {
             if let index = locations.firstIndex(where: {
                 $0.type == location.type && $0.target == location.target && $0.line == location.line
@@ -180,6 +245,36 @@ public struct InventoryItem: Hashable, Sendable, Codable {
         case keySize = "key_size"
         case certificate, privileges
         case managedBySignet = "managed_by_signet"
-        case encrypted, status
+        case encrypted, status, name, attributes, notes
+        case ownerSource = "owner_source"
+        case riskScore = "risk_score"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        fingerprint = try c.decode(String.self, forKey: .fingerprint)
+        id = try c.decodeIfPresent(String.self, forKey: .id) ?? Self.stableID(kind: kind, fingerprint: fingerprint)
+        preview = try c.decodeIfPresent(String.self, forKey: .preview)
+        detector = try c.decodeIfPresent(String.self, forKey: .detector)
+        locations = try c.decodeIfPresent([Location].self, forKey: .locations) ?? []
+        owner = try c.decodeIfPresent(String.self, forKey: .owner)
+        purpose = try c.decodeIfPresent(String.self, forKey: .purpose)
+        environment = try c.decodeIfPresent(String.self, forKey: .environment)
+        created = try c.decodeIfPresent(Date.self, forKey: .created)
+        expires = try c.decodeIfPresent(Date.self, forKey: .expires)
+        lastUsed = try c.decodeIfPresent(Date.self, forKey: .lastUsed)
+        algorithm = try c.decodeIfPresent(String.self, forKey: .algorithm)
+        keySize = try c.decodeIfPresent(Int.self, forKey: .keySize)
+        certificate = try c.decodeIfPresent(CertificateFacts.self, forKey: .certificate)
+        privileges = try c.decodeIfPresent([String].self, forKey: .privileges) ?? []
+        managedBySignet = try c.decodeIfPresent(Bool.self, forKey: .managedBySignet) ?? false
+        encrypted = try c.decodeIfPresent(Bool.self, forKey: .encrypted) ?? false
+        status = try c.decodeIfPresent(Status.self, forKey: .status) ?? .active
+        name = try c.decodeIfPresent(String.self, forKey: .name)
+        attributes = try c.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
+        notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
+        ownerSource = try c.decodeIfPresent(String.self, forKey: .ownerSource)
+        riskScore = try c.decodeIfPresent(Int.self, forKey: .riskScore) ?? 0
     }
 }

@@ -14,6 +14,9 @@ public struct PathScanReport: Sendable, Codable {
     /// Paths that could not be read, with the reason.
     public var unreadable: [UnreadablePath] = []
     public var elapsedSeconds = 0.0
+    /// For `scan path --git`: the repository and how much of its history was read (nil for a scan of
+    /// files). Blobs count as files in the totals above: each is one version of one file.
+    public var git: GitHistoryFacts?
 
     public init() {}
 
@@ -68,12 +71,30 @@ extension PathScanReport {
     }
 }
 
-/// A running tally handed to `PathScanner.scan`'s progress callback.
-public struct PathScanProgress: Sendable {
+/// A running tally handed to the progress callback of `PathScanner.scan` and `GitHistoryScanner.scan`.
+public struct PathScanProgress: Sendable, Hashable {
     public let filesScanned: Int
     public let bytesScanned: Int
     public let findings: Int
     public let elapsedSeconds: Double
+    /// Bytes dealt with so far: scanned, or read and skipped as binary. Comparable with `bytesTotal`.
+    public let bytesDone: Int
+    /// Bytes the scan expects to read, counted before it starts (file sizes from `lstat`, or blob
+    /// sizes from `git cat-file --batch-check`), excluding what is over the size limit. Nil when
+    /// no count was made.
+    public let bytesTotal: Int?
+
+    public init(
+        filesScanned: Int, bytesScanned: Int, findings: Int, elapsedSeconds: Double, bytesDone: Int? = nil,
+        bytesTotal: Int? = nil
+    ) {
+        self.filesScanned = filesScanned
+        self.bytesScanned = bytesScanned
+        self.findings = findings
+        self.elapsedSeconds = elapsedSeconds
+        self.bytesDone = bytesDone ?? bytesScanned
+        self.bytesTotal = bytesTotal
+    }
 
     public var megabytesPerSecond: Double {
         elapsedSeconds > 0 ? Double(bytesScanned) / 1_000_000 / elapsedSeconds : 0
@@ -85,10 +106,18 @@ public struct UnreadablePath: Sendable, Codable, Hashable {
     public let reason: String
 }
 
-/// What happened to one file.
+/// What happened to one file (or one git blob).
 enum FileScanOutcome: Sendable {
     case scanned(bytes: Int, findings: [SecretFinding], credentials: [DiscoveredCredential] = [])
-    case skippedBinary
+    case skippedBinary(bytes: Int)
     case skippedTooLarge
     case unreadable(path: String, reason: String)
+
+    /// Bytes read for this file, whether scanned or skipped as binary (the progress bar's unit).
+    var bytesRead: Int {
+        switch self {
+        case .scanned(let bytes, _, _), .skippedBinary(let bytes): bytes
+        case .skippedTooLarge, .unreadable: 0
+        }
+    }
 }

@@ -16,26 +16,23 @@ public struct PathScanner: Sendable {
     /// Scans files and directories (recursively). Findings are sorted by path, line and column.
     ///
     /// `progress`, when given, is called on the scanning task at most every `progressInterval`
-    /// (a terminal progress line); it must be quick, since no file is merged while it runs.
+    /// (a terminal progress line); it must be quick, since no file is merged while it runs. With a
+    /// callback the scan first counts the bytes it will read (a metadata-only walk, see
+    /// `ScanSizeEstimate`) so each report carries `bytesTotal` for a percentage and an ETA.
     public func scan(
         _ roots: [String], progressInterval: Duration = .milliseconds(200),
         progress: ((PathScanProgress) -> Void)? = nil
     ) async -> PathScanReport {
         let clock = ContinuousClock()
         let started = clock.now
-        var lastProgress = started
-        var report = PathScanReport()
         let scanner = scanner
         let options = options
+        let total = progress == nil ? nil : ScanSizeEstimate.bytes(under: roots, options: options)
+        var tally = ProgressTally(started: started, interval: progressInterval, total: total, callback: progress)
+        var report = PathScanReport()
         func merge(_ outcome: FileScanOutcome) {
             report.merge(outcome)
-            guard let progress else { return }
-            let now = clock.now
-            guard now - lastProgress >= progressInterval else { return }
-            lastProgress = now
-            progress(PathScanProgress(
-                filesScanned: report.filesScanned, bytesScanned: report.bytesScanned,
-                findings: report.findings.count, elapsedSeconds: Self.seconds(now - started)))
+            tally.record(outcome, in: report, now: clock.now)
         }
         await withTaskGroup(of: FileScanOutcome.self) { group in
             var inFlight = 0
@@ -68,7 +65,7 @@ public struct PathScanner: Sendable {
         }
     }
 
-    private static func seconds(_ duration: Duration) -> Double {
+    static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
@@ -79,12 +76,20 @@ public struct PathScanner: Sendable {
         case .failed(let reason):
             return .unreadable(path: path, reason: reason)
         case .bytes(let bytes):
-            let credentials = credentials(in: bytes, path: path)
-            if options.skipBinaryFiles, bytes.prefix(PathScanOptions.binaryProbeLength).contains(0) {
-                // A DER certificate or PKCS#12 file is binary: it counts as scanned when it held a credential.
-                return credentials.isEmpty ? .skippedBinary : .scanned(bytes: bytes.count, findings: [], credentials: credentials)
-            }
-            return .scanned(bytes: bytes.count, findings: scanner.scan(bytes, path: path), credentials: credentials)
+            return scanContent(bytes, path: path, credentials: credentials(in: bytes, path: path), scanner: scanner, options: options)
         }
+    }
+
+    /// One file's (or blob's) bytes, already read: binary content is skipped unless it held a
+    /// credential, everything else goes through the secret scanner. Shared by files and `--git` blobs.
+    static func scanContent(
+        _ bytes: [UInt8], path: String, credentials: [DiscoveredCredential], scanner: SecretScanner, options: PathScanOptions
+    ) -> FileScanOutcome {
+        if options.skipBinaryFiles, bytes.prefix(PathScanOptions.binaryProbeLength).contains(0) {
+            // A DER certificate or PKCS#12 file is binary: it counts as scanned when it held a credential.
+            return credentials.isEmpty
+                ? .skippedBinary(bytes: bytes.count) : .scanned(bytes: bytes.count, findings: [], credentials: credentials)
+        }
+        return .scanned(bytes: bytes.count, findings: scanner.scan(bytes, path: path), credentials: credentials)
     }
 }

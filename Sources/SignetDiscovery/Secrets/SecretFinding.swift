@@ -19,11 +19,17 @@ public struct SecretFinding: Sendable, Hashable, Codable {
     public let qualifiers: [SecretQualifier]
     /// The detector's description, repeated so a finding is self-explanatory in JSON output.
     public let description: String
+    /// For `scan path --git`: the commit that introduced the blob (``path`` is then the path in the
+    /// repository at that commit). Nil for a file on disk.
+    public let commit: String?
+    /// For `scan path --git`: the repository, named by its `origin` URL (credentials removed) or
+    /// its absolute path. Nil for a file on disk.
+    public let repository: String?
 
     public init(
         detectorID: String, kind: SecretKind, severity: SecretSeverity, path: String,
         line: Int, column: Int, preview: String, fingerprint: String,
-        qualifiers: [SecretQualifier], description: String
+        qualifiers: [SecretQualifier], description: String, commit: String? = nil, repository: String? = nil
     ) {
         self.detectorID = detectorID
         self.kind = kind
@@ -35,5 +41,15 @@ public struct SecretFinding: Sendable, Hashable, Codable {
         self.fingerprint = fingerprint
         self.qualifiers = qualifiers
         self.description = description
+        self.commit = commit
+        self.repository = repository
+    }
+
+    /// The same finding, located in a repository's history rather than on disk.
+    func inHistory(of repository: String, commit: String) -> SecretFinding {
+        SecretFinding(
+            detectorID: detectorID, kind: kind, severity: severity, path: path, line: line, column: column,
+            preview: preview, fingerprint: fingerprint, qualifiers: qualifiers, description: description,
+            commit: commit, repository: repository)
     }
 }

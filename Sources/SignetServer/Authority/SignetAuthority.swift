@@ -24,6 +24,8 @@ public final class SignetAuthority: Sendable {
     let federatedBundles: FederatedBundleCache
     /// Token endpoint state: trust rules, external issuers' keys, used single-use tokens (see `Exchange/`).
     let exchange: ExchangeState
+    /// Compiled ownership rules and the findings recomputation in flight.
+    let inventory: InventoryState
 
     struct State {
         var ca: CertificateAuthority
@@ -47,6 +49,7 @@ public final class SignetAuthority: Sendable {
         self.x509popChallenges = X509PoPChallenges()
         self.federatedBundles = FederatedBundleCache()
         self.exchange = ExchangeState(configuration: configuration, store: store)
+        self.inventory = InventoryState()
     }
 
     public var trustDomain: TrustDomain { configuration.trustDomain }

@@ -18,10 +18,13 @@ struct BenchServer {
 
     var baseURL: String { "https://localhost:\(port)" }
 
-    static func start(trustDomain: String = "bench.signet.test", connections: Int = 64, durability: String = "full")
-        async throws -> BenchServer
-    {
-        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("signet-bench-\(UUID().uuidString)").path
+    static func start(
+        trustDomain: String = "bench.signet.test", connections: Int = 64, durability: String = "full",
+        dataDirectory: String? = nil
+    ) async throws -> BenchServer {
+        let dataDir =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("signet-bench-\(UUID().uuidString)").path
         var config = ServerConfiguration(trustDomain: try TrustDomain(trustDomain))
         config.dataDirectory = dataDir
         config.listenPort = 0

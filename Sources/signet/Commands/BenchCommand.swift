@@ -14,7 +14,7 @@ import X509
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Built-in benchmarks that print a ratio against a same-run baseline.",
-        subcommands: [Issue.self, Agent.self, Exchange.self, Scan.self])
+        subcommands: [Issue.self, Agent.self, Exchange.self, Scan.self, Inventory.self])
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -6,12 +6,16 @@ import SignetDiscovery
 enum ScanReportJSON {
     static func render(_ report: PathScanReport, roots: [String]) throws -> String {
         let findings: [[String: Any]] = report.findings.map { finding in
-            [
+            var object: [String: Any] = [
                 "detector_id": finding.detectorID, "kind": finding.kind.rawValue, "severity": finding.severity.description,
                 "path": finding.path, "line": finding.line, "column": finding.column, "preview": finding.preview,
                 "fingerprint": finding.fingerprint, "qualifiers": finding.qualifiers.map(\.rawValue),
                 "description": finding.description,
             ]
+            // --git: the path is in the repository, at the commit that introduced the blob.
+            if let commit = finding.commit { object["commit"] = commit }
+            if let repository = finding.repository { object["repository"] = repository }
+            return object
         }
         let document: [String: Any] = [
             "findings": findings,
@@ -23,23 +27,10 @@ enum ScanReportJSON {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
+    /// The same object as the `summary: {json}` line on stderr (`PathScanSummary`).
     static func summary(_ report: PathScanReport, roots: [String]) -> [String: Any] {
-        var bySeverity: [String: Int] = [:]
-        for severity in SecretSeverity.allCases { bySeverity[severity.description] = 0 }
-        for finding in report.findings { bySeverity[finding.severity.description, default: 0] += 1 }
-        return [
-            "roots": roots,
-            "files_scanned": report.filesScanned,
-            "files_skipped_binary": report.filesSkippedBinary,
-            "files_skipped_too_large": report.filesSkippedTooLarge,
-            "files_unreadable": report.unreadable.count,
-            "bytes_scanned": report.bytesScanned,
-            "seconds": (report.elapsedSeconds * 1000).rounded() / 1000,
-            "megabytes_per_second": (report.megabytesPerSecond * 10).rounded() / 10,
-            "findings": report.findings.count,
-            "findings_by_severity": bySeverity,
-            "credentials": report.credentials.count,
-        ]
+        let line = Data(PathScanSummary(report, roots: roots).jsonLine().utf8)
+        return (try? JSONSerialization.jsonObject(with: line)) as? [String: Any] ?? [:]
     }
 }
 
@@ -49,7 +40,8 @@ enum ScanReportTable {
         var rows = [["SEVERITY", "DETECTOR", "LOCATION", "PREVIEW"]]
         for finding in report.findings {
             let qualifiers = finding.qualifiers.isEmpty ? "" : " (" + finding.qualifiers.map(\.rawValue).joined(separator: ", ") + ")"
-            rows.append([finding.severity.description, finding.detectorID, "\(finding.path):\(finding.line):\(finding.column)",
+            let commit = finding.commit.map { " @ " + $0.prefix(12) } ?? ""
+            rows.append([finding.severity.description, finding.detectorID, "\(finding.path):\(finding.line):\(finding.column)" + commit,
                          finding.preview + qualifiers])
         }
         var out = ""
@@ -75,6 +67,7 @@ enum ScanReportTable {
                       report.findings.count, counts, report.credentials.count, report.filesScanned, Double(report.bytesScanned) / 1e6,
                       report.elapsedSeconds, report.megabytesPerSecond, report.filesSkippedBinary,
                       report.filesSkippedTooLarge, report.unreadable.count)
+            + (report.git.map { "; history of \($0.repository): \($0.commits) commits, \($0.blobs) distinct blobs" } ?? "")
     }
 }
 
@@ -107,7 +100,8 @@ enum SARIFReport {
         var originalBases: [String: Any] = [:]
         for (index, base) in bases.enumerated() { originalBases["ROOT\(index)"] = ["uri": base.directoryURI] }
         let results: [[String: Any]] = report.findings.map { finding in
-            let (baseIndex, relative) = locate(finding.path, in: bases)
+            // A --git finding's path is relative to the repository, passed as the only root (ROOT0).
+            let (baseIndex, relative) = finding.commit == nil ? locate(finding.path, in: bases) : (bases.isEmpty ? nil : 0, finding.path)
             var artifact: [String: Any] = ["uri": encode(relative)]
             if let baseIndex { artifact["uriBaseId"] = "ROOT\(baseIndex)" }
             var result: [String: Any] = [
@@ -125,6 +119,11 @@ enum SARIFReport {
                                "preview": finding.preview, "qualifiers": finding.qualifiers.map(\.rawValue)] as [String: Any],
             ]
             if let index = ruleIndex[finding.detectorID] { result["ruleIndex"] = index }
+            if let commit = finding.commit, var properties = result["properties"] as? [String: Any] {
+                properties["commit"] = commit
+                properties["repository"] = finding.repository
+                result["properties"] = properties
+            }
             return result
         }
         let credentialRules = ScanCredentialFormat.sarifRules(firstIndex: rules.count)

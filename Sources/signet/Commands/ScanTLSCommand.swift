@@ -21,11 +21,14 @@ extension ScanCommand {
                 Each endpoint gets one handshake (no data sent) that accepts any certificate; the chain is then judged: \
                 expired or not yet valid, expiring within 30 days, self-signed, SHA-1/MD5 signature, RSA < 2048 key, \
                 hostname mismatch against the SNI name, and trust path (system roots plus --ca-file). \
-                Exit status: 0; 1 when a finding at or above --fail-on exists; 2 on usage errors. \
-                Only --offline is available in this release.
+                Without --offline each served leaf certificate also goes to the server's inventory (located \
+                tls:HOST:PORT; --server/--data-dir/--cert/--key/--ca say how to reach it). \
+                Exit status: 0; 1 when a finding at or above --fail-on exists or the results cannot be sent; \
+                2 on usage errors.
                 """)
 
         @Argument(parsing: .allUnrecognized, help: "HOST:PORT, [IPv6]:PORT or CIDR:PORT targets.") var targets: [String] = []
+        @OptionGroup var client: ClientOptions
         @Flag(help: "Write results locally instead of sending them to the server inventory.") var offline = false
         @Option(help: "SNI name to send (default: the target host when it is a name; none for an IP).") var sni: String?
         @Option(help: "Connect plus handshake limit per endpoint, e.g. 3s, 500ms.") var timeout: String = "3s"
@@ -54,6 +57,15 @@ extension ScanCommand {
             } else {
                 FileHandle.standardOutput.write(Data(TLSReportFormat.table(report).utf8))  // ends with the summary
             }
+            if !offline {
+                let items = report.items
+                let uploaded = try await withAdminClient(client) { admin in
+                    try await InventoryUploader(client: admin).upload(items, source: "scan-tls")
+                }
+                FileHandle.standardError.write(Data(
+                    ("uploaded: \(uploaded.received) certificates sent to the inventory: \(uploaded.created) new, "
+                        + "\(uploaded.updated) already known\n").utf8))
+            }
             if let threshold = settings.failOn,
                 report.endpoints.contains(where: { $0.findings.contains { $0.severity >= threshold } })
             {
@@ -69,11 +81,6 @@ extension ScanCommand {
             let failOn: SecretSeverity?
 
             init(_ command: TLS) throws {
-                guard command.offline else {
-                    throw ScanUsageError(
-                        "sending scan results to the server inventory is not available yet; "
-                            + "pass --offline to write them locally (--format json|table)")
-                }
                 if let option = command.targets.first(where: { $0.hasPrefix("-") }) {
                     throw ScanUsageError("unknown option \(option) (see `signet scan tls --help`)")
                 }
