@@ -206,7 +206,7 @@ struct EncodedCredential: Sendable {
         let itemID = InventoryItem.stableID(kind: .signetSVID, fingerprint: fingerprint)
         var attributes = [
             "spiffe_id": credential.spiffeID.description, "serial": credential.serial,
-            "credential_kind": credential.kind.rawValue,
+            "credential_kind": credential.kind.rawValue, "svid_type": credential.kind == .x509SVID ? "x509" : "jwt",
         ]
         if let entry = credential.entryID { attributes["entry_id"] = entry }
         if !credential.audience.isEmpty { attributes["audience"] = credential.audience.joined(separator: ",") }

@@ -273,14 +273,7 @@ extension SQLiteStore {
 /// that names an owner replaces the current one unless it ranks lower: the source itself (an
 /// importer reading a label, Signet's own entry) outranks an ownership rule.
 enum InventoryOwnership {
-    static func rank(_ source: String?) -> Int {
-        switch source {
-        case nil: 0
-        case "manual"?: 3
-        case let s? where s.hasPrefix("rule:"): 1
-        default: 2
-        }
-    }
+    static func rank(_ source: String?) -> Int { InventoryItem.ownerRank(source) }
 
     static func decide(existing: (owner: String?, source: String?)?, incoming: (owner: String?, source: String?))
         -> (owner: String?, source: String?)

@@ -55,4 +55,39 @@ struct InventoryItemTests {
         #expect(text.contains("\"self_signed\":true"))
         #expect(try JSONDecoder().decode(InventoryItem.self, from: data) == item)
     }
+
+    @Test("merging never lets a rule's owner replace a source's, nor anything replace a manual owner")
+    func ownerPrecedence() {
+        func token(_ owner: String?, _ source: String?) -> InventoryItem {
+            InventoryItem(
+                kind: .apiToken, fingerprint: "hmac-sha256:01",
+                locations: [.init(type: "file", target: "/a", firstSeen: Self.t0)], owner: owner, ownerSource: source)
+        }
+        var item = token("payments", "source")
+        item.merge(token("platform", "rule:r1"))
+        #expect(item.owner == "payments" && item.ownerSource == "source")
+        item.merge(token("billing", "source"))
+        #expect(item.owner == "billing")
+        var manual = token("identity", "manual")
+        manual.merge(token("billing", "source"))
+        #expect(manual.owner == "identity" && manual.ownerSource == "manual")
+        var unowned = token(nil, nil)
+        unowned.merge(token("platform", "rule:r1"))
+        #expect(unowned.owner == "platform" && unowned.ownerSource == "rule:r1")
+        #expect(InventoryItem.ownerRank("manual") > InventoryItem.ownerRank("signet"))
+        #expect(InventoryItem.ownerRank("signet") > InventoryItem.ownerRank("rule:x"))
+    }
+
+    @Test("an active certificate past its notAfter is expired even without an expires fact")
+    func effectiveStatus() {
+        var item = InventoryItem(
+            kind: .x509Certificate, fingerprint: "sha256:ff", locations: [],
+            certificate: .init(
+                subject: "CN=x", issuer: "CN=x", serial: "01", sans: [], notBefore: Self.t0, notAfter: Self.t0,
+                signatureAlgorithm: "ecdsa-with-SHA256", selfSigned: true, isCA: false))
+        #expect(item.effectiveStatus(at: Self.t0.addingTimeInterval(1)) == .expired)
+        #expect(item.effectiveStatus(at: Self.t0.addingTimeInterval(-1)) == .active)
+        item.status = .retired
+        #expect(item.effectiveStatus(at: Self.t0.addingTimeInterval(1)) == .retired)
+    }
 }

@@ -47,6 +47,8 @@ struct TLSValidityCeilingTests {
         #expect(CivilDate.wholeDays(.nan) == 0)
         #expect(CivilDate.wholeDays(-1) == -1)
         #expect(CivilDate.wholeDays(86_399) == 0)
+        _ = CivilDate(year: .max, month: .max, day: .min).adding(months: .max).daysSinceEpoch
+        _ = CivilDate(year: .min, month: 1, day: 1).adding(months: .min).description
     }
 
     @Test("adding months clamps to the end of shorter months")

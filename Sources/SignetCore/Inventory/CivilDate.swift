@@ -18,10 +18,14 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
     /// from user input cannot overflow the arithmetic below.
     static let dayLimit = 10_000_000_000
 
-    /// `month` and `day` are clamped into range (day to the length of the month), so any input
-    /// yields a real date.
+    /// Years are clamped to the same span, so month arithmetic cannot overflow.
+    static let yearLimit = 27_000_000
+
+    /// `year`, `month` and `day` are clamped into range (day to the length of the month), so any
+    /// input yields a real date.
     public init(year: Int, month: Int, day: Int) {
         let month = min(max(month, 1), 12)
+        let year = min(max(year, -Self.yearLimit), Self.yearLimit)
         self.year = year
         self.month = month
         self.day = min(max(day, 1), Self.daysIn(month: month, year: year))
@@ -65,6 +69,7 @@ public struct CivilDate: Hashable, Sendable, Comparable, CustomStringConvertible
     /// The same day of the month `months` months later (earlier when negative), clamped to the
     /// last day of a shorter month: 2016-01-31 plus one month is 2016-02-29.
     public func adding(months: Int) -> CivilDate {
+        let months = min(max(months, -2 * Self.yearLimit * 12), 2 * Self.yearLimit * 12)
         let index = year * 12 + (month - 1) + months
         let newYear = index >= 0 ? index / 12 : (index - 11) / 12
         return CivilDate(year: newYear, month: index - newYear * 12 + 1, day: day)

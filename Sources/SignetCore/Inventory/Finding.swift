@@ -10,9 +10,25 @@ public struct Finding: Hashable, Sendable, Codable {
         case info, low, medium, high, critical
 
         /// Position in increasing order of gravity (info = 0 ... critical = 4).
-        public var rank: Int { Self.allCases.firstIndex(of: self)! }
+        public var rank: Int {
+            switch self {
+            case .info: 0
+            case .low: 1
+            case .medium: 2
+            case .high: 3
+            case .critical: 4
+            }
+        }
         /// Weight in an item's risk score: each step is worth several of the one below.
-        public var weight: Int { [0, 1, 5, 20, 50][rank] }
+        public var weight: Int {
+            switch self {
+            case .info: 0
+            case .low: 1
+            case .medium: 5
+            case .high: 20
+            case .critical: 50
+            }
+        }
 
         public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rank < rhs.rank }
     }

@@ -187,10 +187,21 @@ public struct InventoryItem: Hashable, Sendable, Codable {
     /// Latest sighting over all locations.
     public var lastSeen: Date? { locations.lazy.map(\.lastSeen).max() }
 
-    /// The status as of `now`: an active credential past its expiry is expired.
+    /// The status as of `now`: an active credential past its expiry (or its certificate's) is expired.
     public func effectiveStatus(at now: Date) -> Status {
-        if status == .active, let expires, expires <= now { return .expired }
+        if status == .active, let expiry = expires ?? certificate?.notAfter, expiry <= now { return .expired }
         return status
+    }
+
+    /// How strong a claim to ownership is: manual 3, a source (scanner, importer, Signet's entry) 2,
+    /// an ownership rule 1, none 0.
+    public static func ownerRank(_ source: String?) -> Int {
+        switch source {
+        case nil: 0
+        case "manual"?: 3
+        case let s? where s.hasPrefix("rule:"): 1
+        default: 2
+        }
     }
 
     /// The same credential found twice yields the same id, whatever the location.
@@ -221,7 +232,10 @@ public struct InventoryItem: Hashable, Sendable, Codable {
         for privilege in other.privileges where !privileges.contains(privilege) { privileges.append(privilege) }
         for note in other.notes where !notes.contains(note) { notes.append(note) }
         attributes.merge(other.attributes) { _, new in new }
-        if ownerSource != "manual", let newOwner = other.owner {
+        // Who may replace an owner: never over a manual one; a rule never over what a source said.
+        if let newOwner = other.owner, ownerSource != "manual",
+            owner == nil || Self.ownerRank(other.ownerSource) >= Self.ownerRank(ownerSource)
+        {
             owner = newOwner
             ownerSource = other.ownerSource
         }

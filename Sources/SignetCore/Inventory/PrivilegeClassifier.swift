@@ -49,6 +49,8 @@ public enum PrivilegeClassifier {
             return .administrative
         }
         if hasPrefix(text, "admin:") || hasSuffix(text, ":admin") { return .administrative }
+        // An Allow of every action but a few (IAM `NotAction` on every resource), as importers write it.
+        if hasPrefix(text, "* except") { return .administrative }
         if hasPrefix(text, "roles/"), hasSuffix(text, "admin") { return .administrative }
         // `service:*`: every action of one service (but not a resource ARN such as `arn:aws:s3:::b/*`).
         if hasSuffix(text, ":*") {
