@@ -26,6 +26,7 @@ public enum SQLiteBaseline {
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            try db.execute(sql: "PRAGMA cache_size = -262144")
             try db.execute(sql: "CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, v INTEGER NOT NULL) WITHOUT ROWID")
         }
         let start = ContinuousClock.now

@@ -25,14 +25,16 @@ extension SQLiteStore {
             )
         }
         var texts = knownTexts
-        var after: Int64 = 0
         var evaluated = 0
         var total = 0
         var bySeverity: [String: Int] = [:]
+        // The next chunk is read (on a reader connection) while this one is evaluated and written.
+        var next = Task { [writer] in try await writer.read { db in try Self.itemChunk(db, after: 0) } }
+        defer { next.cancel() }
         while true {
-            let chunk = try await writer.read { [after] db in try Self.itemChunk(db, after: after) }
+            let chunk = try await next.value
             guard let last = chunk.last else { break }
-            after = last.seq
+            next = Task { [writer] in try await writer.read { db in try Self.itemChunk(db, after: last.seq) } }
             evaluated += chunk.count
             var findings: [(seq: Int64, finding: Finding)] = []
             for (seq, item) in chunk {

@@ -42,6 +42,9 @@ public final class SQLiteStore: Store {
             // pages all over hash-keyed indexes, and a page rewritten by several commits between
             // two checkpoints is copied back to the database once.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            // The one writer gets a 256 MiB page cache: a million-item inventory's hash-keyed
+            // indexes then stay in memory while uploads land all over them.
+            try db.execute(sql: "PRAGMA cache_size = -262144")
         }
         try self.init(writer: pool)
     }

@@ -37,12 +37,12 @@ extension BenchCommand {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: dataDir) }
             let now = Date()
-            var report: [String: Any] = ["items": items, "batch": batch]
+            var report: [String: Double] = ["items": Double(items), "batch": Double(batch)]
 
             // 1. Baseline: the SQLite ceiling of this machine right now.
-            let baselineRows = min(items, 300_000)
+            let baselineRows = items
             let baseline = try SQLiteBaseline.insertRate(directory: dataDir, rows: baselineRows, batch: batch)
-            report["baseline_rows_per_second"] = Int(baseline)
+            report["baseline_rows_per_second"] = Double(Int(baseline))
             say(String(format: "baseline: %d minimal rows, %.0f rows/s (SQLite, fsync per %d)", baselineRows, baseline, batch))
 
             // 2. Store ingest with ownership rules.
@@ -74,9 +74,9 @@ extension BenchCommand {
                     try await store.createOwnershipRule(rule, event: AuditEvent(
                         actor: "bench", action: "ownership.rule.create", subject: rule.id, outcome: .success))
                 }
-                report["ingest_items_per_second"] = Int(ingestRate)
-                report["ingest_ratio_to_baseline"] = ingestRate / baseline
-                report["owners_set_by_rules"] = assigned
+                report["ingest_items_per_second"] = Double(Int(ingestRate))
+                report["ingest_ratio_to_baseline"] = Double(ingestRate / baseline)
+                report["owners_set_by_rules"] = Double(assigned)
                 say(String(format: "store ingest: %d items in %.1f s = %.0f items/s (%.0f%% of baseline), %d owners set by rules",
                            items, seconds, ingestRate, 100 * ingestRate / baseline, assigned))
             }
@@ -96,7 +96,7 @@ extension BenchCommand {
                     done += count
                 }
                 let seconds = (ContinuousClock.now - start) / .seconds(1)
-                report["http_ingest_items_per_second"] = Int(Double(httpItems) / seconds)
+                report["http_ingest_items_per_second"] = Double(Int(Double(httpItems) / seconds))
                 say(String(format: "HTTPS upload: %d items in %.1f s = %.0f items/s (JSON encode + TLS + decode + checks + store)",
                            httpItems, seconds, Double(httpItems) / seconds))
             }
@@ -112,10 +112,10 @@ extension BenchCommand {
             queryTimes.sort()
             healthTimes.sort()
             let p50 = queryTimes[queryTimes.count / 2], p99 = queryTimes[min(queryTimes.count - 1, queryTimes.count * 99 / 100)]
-            report["query_matches"] = matched
-            report["query_p50_ms"] = p50
-            report["query_p99_ms"] = p99
-            report["healthz_p50_ms"] = healthTimes[healthTimes.count / 2]
+            report["query_matches"] = Double(matched)
+            report["query_p50_ms"] = Double(p50)
+            report["query_p99_ms"] = Double(p99)
+            report["healthz_p50_ms"] = Double(healthTimes[healthTimes.count / 2])
             say(String(format: "query owner=%@ expiring_within=30d (first 100 of %d): p50 %.1f ms, p99 %.1f ms; GET /healthz p50 %.1f ms",
                        owner, matched, p50, p99, healthTimes[healthTimes.count / 2]))
 
@@ -123,17 +123,19 @@ extension BenchCommand {
             let data = try await BenchServer.send(server.admin, .POST, server.baseURL + "/v1/findings/recompute", Data("{}".utf8))
             let wall = (ContinuousClock.now - recomputeStart) / .seconds(1)
             let result = try CLIJSON.decoder.decode(FindingsRecomputation.self, from: data)
-            report["recompute_items"] = result.itemsEvaluated
-            report["recompute_findings"] = result.findings
-            report["recompute_seconds"] = wall
-            report["recompute_items_per_second"] = Int(Double(result.itemsEvaluated) / wall)
-            report["recompute_ratio_to_baseline"] = Double(result.itemsEvaluated) / wall / baseline
+            report["recompute_items"] = Double(result.itemsEvaluated)
+            report["recompute_findings"] = Double(result.findings)
+            report["recompute_seconds"] = Double(wall)
+            report["recompute_items_per_second"] = Double(Int(Double(result.itemsEvaluated) / wall))
+            report["recompute_ratio_to_baseline"] = Double(Double(result.itemsEvaluated) / wall / baseline)
             say(String(format: "findings recomputation: %d items, %d findings in %.1f s (%.0f items/s, %.0f%% of baseline)",
                        result.itemsEvaluated, result.findings, wall, Double(result.itemsEvaluated) / wall,
                        100 * Double(result.itemsEvaluated) / wall / baseline))
             await server.stop()
             if output == .json {
-                let json = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .prettyPrinted])
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                let json = try encoder.encode(report)
                 print(String(decoding: json, as: UTF8.self))
             }
         }

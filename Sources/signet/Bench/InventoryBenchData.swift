@@ -33,7 +33,8 @@ enum InventoryBenchData {
     static func item(_ n: Int, now: Date, salt: UInt64 = 0) -> InventoryItem {
         let day: TimeInterval = 86_400
         let seen = now.addingTimeInterval(-Double(n % 90) * day)
-        let owner: String? = n % 5 < 3 ? teams[n % 50] : nil
+        // Owners are spread independently of the kind (n / 3), so every team owns every kind.
+        let owner: String? = n % 5 < 3 ? teams[(n / 3) % 50] : nil
         let expires = now.addingTimeInterval(Double((n &* 7919) % 430 - 30) * day)
         let created = now.addingTimeInterval(-Double(n % 800) * day)
         switch n % 20 {
