@@ -76,14 +76,7 @@ extension SQLiteStore {
             conditions.append("f.severity >= ?")
             arguments += [minimum.rank]
         }
-        if let owner = query.owner {
-            if owner == InventoryQuery.unowned {
-                conditions.append("f.owner IS NULL")
-            } else {
-                conditions.append("f.owner = ?")
-                arguments += [owner]
-            }
-        }
+        if let owner = query.owner { conditions.append(Self.ownerCondition(owner, column: "f.owner", into: &arguments)) }
         if let rule = query.rule {
             conditions.append("f.rule = ?")
             arguments += [rule.rawValue]
@@ -115,11 +108,7 @@ extension SQLiteStore {
         guard !itemIDs.isEmpty else { return [:] }
         return try await writer.read { db in
             var scores: [String: Int] = [:]
-            var start = 0
-            while start < itemIDs.count {
-                let chunk = Array(itemIDs[start..<min(start + Self.ingestLookupChunk, itemIDs.count)])
-                start += Self.ingestLookupChunk
-                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            try Self.inChunks(itemIDs) { chunk, marks in
                 for row in try Row.fetchAll(
                     db,
                     sql: """
@@ -202,11 +191,7 @@ extension SQLiteStore {
     /// The first location (in key order) of each item, as the engine saw it.
     static func firstLocations(_ db: Database, seqs: [Int64]) throws -> [Int64: InventoryItem.Location] {
         var result: [Int64: InventoryItem.Location] = [:]
-        var start = 0
-        while start < seqs.count {
-            let chunk = Array(seqs[start..<min(start + ingestLookupChunk, seqs.count)])
-            start += ingestLookupChunk
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+        try inChunks(seqs) { chunk, marks in
             let rows = try Row.fetchCursor(
                 db,
                 sql: """

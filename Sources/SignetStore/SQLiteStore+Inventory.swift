@@ -6,8 +6,27 @@ import SignetCore
 // and status changes with their history.
 
 extension SQLiteStore {
-    /// Items read back per `IN (...)` lookup during ingest.
-    static let ingestLookupChunk = 500
+    /// Values per `IN (...)` lookup (well under SQLite's bound-parameter limit).
+    static let lookupChunk = 500
+
+    /// Runs `body` for each chunk of `values` with the matching `?,?,...` placeholder list.
+    static func inChunks<Value: DatabaseValueConvertible>(
+        _ values: [Value], _ body: (_ chunk: [Value], _ marks: String) throws -> Void
+    ) rethrows {
+        var start = 0
+        while start < values.count {
+            let chunk = Array(values[start..<min(start + lookupChunk, values.count)])
+            start += lookupChunk
+            try body(chunk, Array(repeating: "?", count: chunk.count).joined(separator: ","))
+        }
+    }
+
+    /// The SQL condition for an owner filter: `InventoryQuery.unowned` selects rows without one.
+    static func ownerCondition(_ owner: String, column: String, into arguments: inout StatementArguments) -> String {
+        if owner == InventoryQuery.unowned { return "\(column) IS NULL" }
+        arguments += [owner]
+        return "\(column) = ?"
+    }
 
     public func ingestInventory(
         _ items: [InventoryItem], actor: String, event: @escaping @Sendable (InventoryIngestSummary) -> AuditEvent
@@ -97,14 +116,7 @@ extension SQLiteStore {
             conditions.append("kind = ?")
             arguments += [kind.rawValue]
         }
-        if let owner = query.owner {
-            if owner == InventoryQuery.unowned {
-                conditions.append("owner IS NULL")
-            } else {
-                conditions.append("owner = ?")
-                arguments += [owner]
-            }
-        }
+        if let owner = query.owner { conditions.append(Self.ownerCondition(owner, column: "owner", into: &arguments)) }
         if let managed = query.managedBySignet {
             conditions.append("managed = ?")
             arguments += [managed]
@@ -210,14 +222,10 @@ extension SQLiteStore {
 
     static func ownerAndStatus(_ db: Database, ids: [String]) throws -> [String: OwnerAndStatus] {
         var result: [String: OwnerAndStatus] = [:]
-        var start = 0
-        while start < ids.count {
-            let chunk = ids[start..<min(start + ingestLookupChunk, ids.count)]
-            start += ingestLookupChunk
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+        try inChunks(ids) { chunk, marks in
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT id, owner, owner_source, status, seq FROM inventory_items WHERE id IN (\(marks))",
-                arguments: StatementArguments(Array(chunk)))
+                arguments: StatementArguments(chunk))
             while let row = try rows.next() {
                 let id: String = row[0]
                 let statusText: String = row[3]
@@ -238,19 +246,14 @@ extension SQLiteStore {
             index[row[0]] = items.count
             items.append(try InventoryItem(inventoryRow: row, offset: 1))
         }
-        let seqs = Array(index.keys)
-        var start = 0
-        while start < seqs.count {
-            let chunk = seqs[start..<min(start + ingestLookupChunk, seqs.count)]
-            start += ingestLookupChunk
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+        try inChunks(Array(index.keys)) { chunk, marks in
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT item_seq, \(InventoryItem.Location.columns) FROM inventory_locations
                     WHERE item_seq IN (\(marks)) ORDER BY item_seq, type, target, line, commit_id
                     """,
-                arguments: StatementArguments(Array(chunk)))
+                arguments: StatementArguments(chunk))
             while let row = try rows.next() {
                 if let position = index[row[0]] { items[position].locations.append(.init(locationRow: row, offset: 1)) }
             }
