@@ -70,7 +70,12 @@ struct ScanCommand: AsyncParsableCommand {
             }
             // Uploads fingerprint secrets with the deployment's key, fetched before anything is read,
             // so the same secret found by any scanner is one inventory item.
-            let admin: AdminClient? = settings.offline ? nil : try AdminClient(options: client)
+            let admin: AdminClient?
+            do {
+                admin = settings.offline ? nil : try AdminClient(options: client)
+            } catch {
+                throw CLIError("\(error); or pass --offline to keep the results on this machine")
+            }
             do {
                 try await scanAndReport(settings, admin: admin)
                 await admin?.shutdown()

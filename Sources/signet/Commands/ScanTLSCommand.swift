@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SignetCore
 import SignetDiscovery
+import SignetStore
 import SwiftASN1
 import X509
 
@@ -59,8 +60,13 @@ extension ScanCommand {
             }
             if !offline {
                 let items = report.items
-                let uploaded = try await withAdminClient(client) { admin in
-                    try await InventoryUploader(client: admin).upload(items, source: "scan-tls")
+                let uploaded: InventoryIngestSummary
+                do {
+                    uploaded = try await withAdminClient(client) { admin in
+                        try await InventoryUploader(client: admin).upload(items, source: "scan-tls")
+                    }
+                } catch {
+                    throw CLIError("\(error); or pass --offline to keep the results on this machine")
                 }
                 FileHandle.standardError.write(Data(
                     ("uploaded: \(uploaded.received) certificates sent to the inventory: \(uploaded.created) new, "
