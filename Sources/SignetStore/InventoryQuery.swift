@@ -105,6 +105,12 @@ public struct StoredFinding: Sendable, Equatable, Codable {
         self.firstDetected = firstDetected
         self.computedAt = computedAt
     }
+
+    enum CodingKeys: String, CodingKey {
+        case finding
+        case firstDetected = "first_detected"
+        case computedAt = "computed_at"
+    }
 }
 
 /// What a findings recomputation found.
@@ -130,5 +136,51 @@ public struct FindingsRecomputation: Sendable, Equatable, Codable {
         case bySeverity = "by_severity"
         case computedAt = "computed_at"
         case seconds
+    }
+}
+
+/// A page of `GET /v1/inventory`, as the server writes it and the CLI reads it.
+public struct InventoryPage: Sendable, Codable {
+    public let items: [InventoryItem]
+    /// Pass as `after` for the next page (absent on the last page or for expiry-ordered queries).
+    public let nextAfter: String?
+
+    public init(items: [InventoryItem], nextAfter: String?) {
+        self.items = items
+        self.nextAfter = nextAfter
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextAfter = "next_after"
+    }
+}
+
+/// `GET /v1/inventory/{id}`: the item with its owner/status history and its findings.
+public struct InventoryItemDetail: Sendable, Codable {
+    public let item: InventoryItem
+    public let history: [InventoryHistoryEntry]
+    public let findings: [StoredFinding]
+
+    public init(item: InventoryItem, history: [InventoryHistoryEntry], findings: [StoredFinding]) {
+        self.item = item
+        self.history = history
+        self.findings = findings
+    }
+}
+
+/// `GET /v1/findings`: findings and when they were computed.
+public struct FindingPage: Sendable, Codable {
+    public let findings: [StoredFinding]
+    public let computedAt: Date?
+
+    public init(findings: [StoredFinding], computedAt: Date?) {
+        self.findings = findings
+        self.computedAt = computedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case findings
+        case computedAt = "computed_at"
     }
 }

@@ -73,6 +73,8 @@ struct InventoryAPITests {
         // Findings: computed on first query because the inventory changed.
         let findings = try await server.request(server.admin, .GET, "/v1/findings")
         #expect(findings.status == 200, "\(findings.json)")
+        #expect(findings.json["computed_at"] is String)
+        #expect((findings.json["findings"] as? [[String: Any]])?.allSatisfy { $0["first_detected"] is String } == true)
         let rules = Set((findings.json["findings"] as? [[String: Any]] ?? []).compactMap { ($0["finding"] as? [String: Any])?["rule"] as? String })
         for expected in ["expired", "weak-key", "weak-signature", "self-signed-in-production", "no-owner", "hard-coded-secret", "shared"] {
             #expect(rules.contains(expected), "missing \(expected) in \(rules)")

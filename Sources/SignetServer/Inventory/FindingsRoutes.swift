@@ -8,15 +8,6 @@ import SignetStore
 struct FindingsRoutes {
     let authority: SignetAuthority
 
-    struct FindingList: Encodable {
-        let findings: [StoredFinding]
-        let computedAt: Date?
-        enum CodingKeys: String, CodingKey {
-            case findings
-            case computedAt = "computed_at"
-        }
-    }
-
     func register(on group: RouterGroup<SignetRequestContext>) {
         group.get("findings") { request, context in
             let q = request.uri.queryParameters
@@ -45,7 +36,7 @@ struct FindingsRoutes {
                 query.limit = 10_000
             }
             let (findings, computedAt) = try await authority.findings(query, actor: context.actor)
-            return try APIJSON.response(FindingList(findings: findings, computedAt: computedAt))
+            return try APIJSON.response(FindingPage(findings: findings, computedAt: computedAt))
         }
         group.post("findings/recompute") { _, context in
             try APIJSON.response(try await authority.recomputeFindings(actor: context.actor))

@@ -16,22 +16,6 @@ struct InventoryRoutes {
         var items: [InventoryItem]
     }
 
-    struct ItemList: Encodable {
-        let items: [InventoryItem]
-        /// Pass as `after` for the next page (absent on the last page or for expiry-ordered queries).
-        let nextAfter: String?
-        enum CodingKeys: String, CodingKey {
-            case items
-            case nextAfter = "next_after"
-        }
-    }
-
-    struct ItemDetail: Encodable {
-        let item: InventoryItem
-        let history: [InventoryHistoryEntry]
-        let findings: [StoredFinding]
-    }
-
     struct OwnerInput: Decodable { var owner: String? }
     struct StatusInput: Decodable { var status: String }
     struct KeyOutput: Encodable { let key: String }
@@ -50,7 +34,7 @@ struct InventoryRoutes {
             let scores = try await authority.store.riskScores(itemIDs: items.map(\.id))
             for index in items.indices { items[index].riskScore = scores[items[index].id] ?? 0 }
             let next = query.expiringBefore == nil && items.count == query.limit ? items.last?.id : nil
-            return try APIJSON.response(ItemList(items: items, nextAfter: next))
+            return try APIJSON.response(InventoryPage(items: items, nextAfter: next))
         }
         group.get("inventory/fingerprint-key") { _, _ in
             try APIJSON.response(KeyOutput(key: try authority.inventory.fingerprintKey(authority.configuration)),
@@ -61,7 +45,7 @@ struct InventoryRoutes {
             let item = try await authority.inventoryItem(id: id)
             let history = try await authority.store.inventoryHistory(id: id)
             let findings = try await authority.store.listFindings(FindingQuery(itemID: id))
-            return try APIJSON.response(ItemDetail(item: item, history: history, findings: findings))
+            return try APIJSON.response(InventoryItemDetail(item: item, history: history, findings: findings))
         }
         group.put("inventory/{id}/owner") { request, context in
             let id = try context.parameters.require("id")

@@ -156,7 +156,7 @@ extension BenchCommand {
 
         private func countMatches(_ server: BenchServer, _ path: String) async throws -> Int {
             let data = try await BenchServer.send(server.admin, .GET, server.baseURL + path, nil)
-            return try CLIJSON.decoder.decode(InventoryListOutput.self, from: data).items.count
+            return try CLIJSON.decoder.decode(InventoryPage.self, from: data).items.count
         }
     }
 }

@@ -55,7 +55,7 @@ struct FindingsCommand: AsyncParsableCommand {
             if let rule { items.append(("rule", rule)) }
             if let item { items.append(("item", item)) }
             let data = try await withAdminClient(client) { try await $0.send(.GET, "/v1/findings" + queryString(items)) }
-            let list = try CLIJSON.decoder.decode(FindingListOutput.self, from: data)
+            let list = try CLIJSON.decoder.decode(FindingPage.self, from: data)
             switch output {
             case .json: print(String(decoding: data, as: UTF8.self))
             case .sarif: print(try FindingsSARIF.render(list.findings.map(\.finding)))
@@ -88,15 +88,6 @@ struct FindingsCommand: AsyncParsableCommand {
                 "\(result.findings) findings over \(result.itemsEvaluated) items in "
                     + String(format: "%.2f s", result.seconds) + " (" + counts.joined(separator: ", ") + ")")
         }
-    }
-}
-
-struct FindingListOutput: Decodable {
-    let findings: [StoredFinding]
-    let computedAt: Date?
-    enum CodingKeys: String, CodingKey {
-        case findings
-        case computedAt = "computed_at"
     }
 }
 

@@ -63,7 +63,7 @@ struct InventoryCommand: AsyncParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            let list = try CLIJSON.decoder.decode(InventoryListOutput.self, from: data)
+            let list = try CLIJSON.decoder.decode(InventoryPage.self, from: data)
             InventoryPrinter.table(list.items)
             if let next = list.nextAfter { FileHandle.standardError.write(Data("more: --after \(next)\n".utf8)) }
         }
@@ -82,7 +82,7 @@ struct InventoryCommand: AsyncParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            InventoryPrinter.detail(try CLIJSON.decoder.decode(InventoryDetailOutput.self, from: data))
+            InventoryPrinter.detail(try CLIJSON.decoder.decode(InventoryItemDetail.self, from: data))
         }
     }
 
@@ -187,21 +187,6 @@ struct InventoryCommand: AsyncParsableCommand {
                     + "\(summary.updated) updated, \(summary.ownersAssigned) owners set by rules")
         }
     }
-}
-
-struct InventoryListOutput: Decodable {
-    let items: [InventoryItem]
-    let nextAfter: String?
-    enum CodingKeys: String, CodingKey {
-        case items
-        case nextAfter = "next_after"
-    }
-}
-
-struct InventoryDetailOutput: Decodable {
-    let item: InventoryItem
-    let history: [InventoryHistoryEntry]
-    let findings: [StoredFinding]
 }
 
 /// The API's JSON dialect on the client side (RFC 3339 dates).

@@ -30,7 +30,7 @@ enum InventoryPrinter {
         return text
     }
 
-    static func detail(_ detail: InventoryDetailOutput, now: Date = Date()) {
+    static func detail(_ detail: InventoryItemDetail, now: Date = Date()) {
         let item = detail.item
         var rows: [(String, String)] = [
             ("id", item.id), ("kind", item.kind.rawValue), ("fingerprint", item.fingerprint),
